@@ -24,12 +24,12 @@ pub enum UnauthorisedReason {
     Signature,
     /// `iss`, `aud` or a time claim is wrong, or a required claim is missing.
     Claims,
+    /// A cookie-mode request failed the CSRF check (header missing or not matching).
+    Csrf,
     /// The session is unknown or was revoked.
     SessionRevoked,
     /// The session passed its idle timeout or absolute lifetime.
     SessionExpired,
-    /// The refresh token is superseded but was presented by its rightful holder inside no grace window.
-    RefreshTokenSuperseded,
 }
 
 impl UnauthorisedReason {
@@ -42,9 +42,9 @@ impl UnauthorisedReason {
             Self::Header => "the token header carries a parameter that is refused",
             Self::Signature => "the token signature does not verify",
             Self::Claims => "the token claims are invalid for this issuer/audience",
+            Self::Csrf => "the CSRF header is missing or does not match the session",
             Self::SessionRevoked => "the session is unknown or was revoked",
             Self::SessionExpired => "the session has expired",
-            Self::RefreshTokenSuperseded => "the refresh token has been superseded",
         }
     }
 }

@@ -73,11 +73,12 @@ impl KeyRing {
     }
 
     /// Add a key that signs from `activates_at` (verify-only keys, e.g. another service's public keys, never sign).
-    pub fn add(&mut self, key: SigningKey, activates_at: UnixTime) -> Result<()> {
+    pub fn add(&mut self, key: impl Into<Arc<SigningKey>>, activates_at: UnixTime) -> Result<()> {
+        let key = key.into();
         if self.entries.iter().any(|e| e.key.kid() == key.kid()) {
             return Err(Error::Config(format!("key id {:?} is already in the key ring", key.kid())));
         }
-        self.entries.push(KeyEntry { key: Arc::new(key), activates_at, retires_at: None, revoked: false });
+        self.entries.push(KeyEntry { key, activates_at, retires_at: None, revoked: false });
         Ok(())
     }
 

@@ -31,6 +31,7 @@
 
 mod encoding;
 mod error;
+pub mod http;
 mod keyring;
 mod keys;
 mod manager;
@@ -43,6 +44,7 @@ mod token;
 pub mod transport;
 
 pub use error::{Error, Result, UnauthorisedReason};
+pub use http::{HttpSessions, RequestHeaders, TransportMode};
 pub use keyring::{KeyEntry, KeyRing, StoredKey};
 pub use keys::{Algorithm, MIN_HMAC_SECRET_BYTES, MIN_RSA_BITS, SigningKey};
 pub use manager::{AccessToken, Config, IssuedTokens, KeyPolicy, SessionManager, TheftEvent, TheftHook};

@@ -169,6 +169,17 @@ fn take_string(claims: &mut Map<String, Value>, name: &str) -> Result<String> {
 /// An expired token (or one whose key was revoked) gives [`Error::TryRefresh`]; any other failure gives
 /// [`Error::Unauthorised`]. No claims are returned from a token that failed a check.
 pub fn verify(token: &str, keys: &KeyRing, policy: &TokenPolicy, now: UnixTime) -> Result<AccessClaims> {
+    verify_inner(token, keys, policy, now, false)
+}
+
+/// [`verify`], optionally accepting a token past its `exp` (sign-out with a stale but genuine token).
+pub(crate) fn verify_inner(
+    token: &str,
+    keys: &KeyRing,
+    policy: &TokenPolicy,
+    now: UnixTime,
+    accept_expired: bool,
+) -> Result<AccessClaims> {
     if token.len() > policy.max_token_bytes {
         return Err(malformed());
     }
@@ -237,7 +248,7 @@ pub fn verify(token: &str, keys: &KeyRing, policy: &TokenPolicy, now: UnixTime) 
     let session_handle = take_string(&mut claims, "sid")?;
     let token_id = take_string(&mut claims, "jti")?;
     // Expiry is judged last, so "try refresh" is only ever said of an otherwise valid token.
-    if now >= exp.saturating_add(policy.leeway) {
+    if !accept_expired && now >= exp.saturating_add(policy.leeway) {
         return Err(Error::TryRefresh);
     }
     for name in ["exp", "iat", "nbf"] {

@@ -436,12 +436,9 @@ impl CsrfProtection {
     /// the request; `expected_token` is the verified access token's `jti` (used by `DoubleSubmit` only).
     ///
     /// Safe methods (see [`is_state_changing`]) always pass, as does [`CsrfProtection::None`]. Otherwise it
-    /// fails with [`Error::Unauthorised`] (code `unauthorised`, HTTP 401), reason:
-    ///
-    /// - [`UnauthorisedReason::Missing`] when the header is absent or empty, or (`DoubleSubmit`) when there
-    ///   is no expected token;
-    /// - [`UnauthorisedReason::Malformed`] when (`DoubleSubmit`) the header differs from the expected token
-    ///   (compared in constant time).
+    /// fails with [`Error::Unauthorised`] (code `unauthorised`, HTTP 401, reason [`UnauthorisedReason::Csrf`])
+    /// when the header is absent or empty, when (`DoubleSubmit`) there is no expected token, or when the
+    /// header differs from the expected token (compared in constant time).
     pub fn check_csrf(&self, method: &str, header_value: Option<&str>, expected_token: Option<&str>) -> Result<()> {
         if !is_state_changing(method) {
             return Ok(());
@@ -449,16 +446,16 @@ impl CsrfProtection {
         let presented = header_value.filter(|v| !v.trim().is_empty());
         match self {
             Self::None => Ok(()),
-            Self::CustomHeader { .. } => presented.map(|_| ()).ok_or(Error::unauthorised(UnauthorisedReason::Missing)),
+            Self::CustomHeader { .. } => presented.map(|_| ()).ok_or(Error::unauthorised(UnauthorisedReason::Csrf)),
             Self::DoubleSubmit { .. } => {
-                let presented = presented.ok_or(Error::unauthorised(UnauthorisedReason::Missing))?;
+                let presented = presented.ok_or(Error::unauthorised(UnauthorisedReason::Csrf))?;
                 // An empty expected token would match an empty header: treat it as absent.
                 let expected =
-                    expected_token.filter(|t| !t.is_empty()).ok_or(Error::unauthorised(UnauthorisedReason::Missing))?;
+                    expected_token.filter(|t| !t.is_empty()).ok_or(Error::unauthorised(UnauthorisedReason::Csrf))?;
                 if bool::from(presented.as_bytes().ct_eq(expected.as_bytes())) {
                     Ok(())
                 } else {
-                    Err(Error::unauthorised(UnauthorisedReason::Malformed))
+                    Err(Error::unauthorised(UnauthorisedReason::Csrf))
                 }
             }
         }

@@ -47,7 +47,8 @@ pub trait SessionStore: Send + Sync {
     /// The record whose refresh chain has this lookup value.
     fn get_by_refresh_lookup(&self, lookup: &str) -> Result<Option<SessionRecord>>;
 
-    /// Replace the record with `record.handle` by `record` if the stored version equals `expected_version`.
+    /// Replace the record with `record.handle` by `record` if the stored version equals `expected_version`
+    /// and the stored `refresh_lookup` equals `record.refresh_lookup` (a record never changes chains).
     /// Returns false (and changes nothing) if the version moved on or the record is gone.
     fn replace(&self, expected_version: u64, record: &SessionRecord) -> Result<bool>;
 

@@ -314,12 +314,14 @@ pub fn instances_share_keys_and_sessions(store: Arc<dyn SessionStore>) {
     let t1 = b.refresh(&t0.refresh_token, NOW + 1).unwrap();
     // A retry at instance a inside the window converges on b's successor.
     assert_eq!(a.refresh(&t0.refresh_token, NOW + 2).unwrap().refresh_token, t1.refresh_token);
-    // Rotation at a reaches b at its next sync.
+    // A rotation at a reaches b by itself: b meets the unknown kid and reloads the shared ring.
     let kid = a.rotate_keys(NOW + 3).unwrap();
-    b.sync_keys().unwrap();
-    assert!(b.jwks().to_string().contains(&kid));
+    let t2 = a.refresh(&t1.refresh_token, NOW + 700).unwrap();
+    assert_eq!(a.verify(&t2.access.token, NOW + 700).unwrap().kid, kid);
+    assert!(!b.jwks().to_string().contains(&kid), "b has not synced yet");
+    assert_eq!(b.verify(&t2.access.token, NOW + 700).unwrap().kid, kid);
     assert!(b.revoke(&t0.session.handle).unwrap());
-    assert!(a.get_session(&t0.session.handle, NOW + 4).unwrap().is_none());
+    assert!(a.get_session(&t0.session.handle, NOW + 701).unwrap().is_none());
 }
 
 pub fn scheduled_rotation_happens_once(store: Arc<dyn SessionStore>) {
