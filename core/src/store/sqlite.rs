@@ -86,8 +86,21 @@ const REPLACE: &str = "UPDATE sessionward_sessions SET user_id = ?4, current_has
 /// The file holds refresh-token hashes (not tokens) and, if the key ring is shared through the store, private
 /// signing keys: give it the permissions of a secret.
 pub struct SqliteStore {
-    conn: Mutex<Connection>,
+    conn: Mutex<Opened>,
     path: Option<PathBuf>,
+}
+
+/// A connection and the process that opened it.
+struct Opened {
+    conn: Connection,
+    pid: u32,
+}
+
+impl std::ops::Deref for Opened {
+    type Target = Connection;
+    fn deref(&self) -> &Connection {
+        &self.conn
+    }
 }
 
 impl std::fmt::Debug for SqliteStore {
@@ -103,18 +116,24 @@ impl SqliteStore {
     /// database, or has a schema newer than this version of sessionward knows.
     pub fn open(path: impl AsRef<Path>) -> Result<Self> {
         let path = path.as_ref();
+        let conn = Self::connect(path)?;
+        Ok(Self { conn: Mutex::new(Opened { conn, pid: std::process::id() }), path: Some(path.to_owned()) })
+    }
+
+    fn connect(path: &Path) -> Result<Connection> {
         let conn = Connection::open(path)
             .map_err(|e| Error::store(&format!("opening SQLite database {}", path.display()), e))?;
-        Self::setup(conn, Some(path.to_owned()))
+        Self::setup(conn)
     }
 
     /// A private database in memory, gone when the store is dropped (for tests).
     pub fn open_in_memory() -> Result<Self> {
         let conn = Connection::open_in_memory().map_err(|e| Error::store("opening in-memory SQLite database", e))?;
-        Self::setup(conn, None)
+        let conn = Self::setup(conn)?;
+        Ok(Self { conn: Mutex::new(Opened { conn, pid: std::process::id() }), path: None })
     }
 
-    fn setup(mut conn: Connection, path: Option<PathBuf>) -> Result<Self> {
+    fn setup(mut conn: Connection) -> Result<Connection> {
         let fail = |e| Error::store("configuring SQLite database", e);
         conn.busy_timeout(BUSY_TIMEOUT).map_err(fail)?;
         // Answers the mode now in force: "memory" for in-memory databases, where WAL does not apply.
@@ -123,13 +142,22 @@ impl SqliteStore {
         conn.pragma_update(None, "foreign_keys", true).map_err(fail)?;
         conn.set_prepared_statement_cache_capacity(32);
         migrate(&mut conn)?;
-        Ok(Self { conn: Mutex::new(conn), path })
+        Ok(conn)
     }
 
-    fn lock(&self) -> MutexGuard<'_, Connection> {
+    fn lock(&self) -> Result<MutexGuard<'_, Opened>> {
         // Every write is one autocommit statement, so a panic while holding the lock cannot leave a transaction
         // open or a record half-written: a poisoned lock is safe to keep using.
-        self.conn.lock().unwrap_or_else(PoisonError::into_inner)
+        let mut opened = self.conn.lock().unwrap_or_else(PoisonError::into_inner);
+        // A connection must not cross fork() (pre-fork servers such as gunicorn): a forked child opens its own.
+        // The inherited one is leaked, not closed, since closing it could release the parent's file locks.
+        if opened.pid != std::process::id()
+            && let Some(path) = &self.path
+        {
+            let fresh = Opened { conn: Self::connect(path)?, pid: std::process::id() };
+            std::mem::forget(std::mem::replace(&mut *opened, fresh));
+        }
+        Ok(opened)
     }
 }
 
@@ -280,7 +308,7 @@ impl SessionStore for SqliteStore {
     fn insert(&self, record: &SessionRecord) -> Result<()> {
         let fail = |e| Error::store("inserting a session", e);
         let enc = Encoded::new(record)?;
-        let conn = self.lock();
+        let conn = self.lock()?;
         let mut stmt = conn.prepare_cached(INSERT).map_err(fail)?;
         let result = stmt.execute(params![
             record.handle,
@@ -310,14 +338,14 @@ impl SessionStore for SqliteStore {
 
     fn get(&self, handle: &str) -> Result<Option<SessionRecord>> {
         let fail = |e| Error::store("reading a session", e);
-        let conn = self.lock();
+        let conn = self.lock()?;
         let mut stmt = conn.prepare_cached(select_records!("WHERE handle = ?1")).map_err(fail)?;
         stmt.query_row([handle], read_record).optional().map_err(fail)
     }
 
     fn get_by_refresh_lookup(&self, lookup: &str) -> Result<Option<SessionRecord>> {
         let fail = |e| Error::store("reading a session", e);
-        let conn = self.lock();
+        let conn = self.lock()?;
         let mut stmt = conn.prepare_cached(select_records!("WHERE refresh_lookup = ?1")).map_err(fail)?;
         stmt.query_row([lookup], read_record).optional().map_err(fail)
     }
@@ -327,7 +355,7 @@ impl SessionStore for SqliteStore {
         // No stored version exceeds i64::MAX, so such an expectation cannot match.
         let Ok(expected) = i64::try_from(expected_version) else { return Ok(false) };
         let enc = Encoded::new(record)?;
-        let conn = self.lock();
+        let conn = self.lock()?;
         let mut stmt = conn.prepare_cached(REPLACE).map_err(fail)?;
         let changed = stmt
             .execute(params![
@@ -354,7 +382,7 @@ impl SessionStore for SqliteStore {
 
     fn delete(&self, handle: &str, expected_version: Option<u64>) -> Result<bool> {
         let fail = |e| Error::store("deleting a session", e);
-        let conn = self.lock();
+        let conn = self.lock()?;
         let changed = match expected_version {
             None => conn
                 .prepare_cached("DELETE FROM sessionward_sessions WHERE handle = ?1")
@@ -372,14 +400,14 @@ impl SessionStore for SqliteStore {
 
     fn list_for_user(&self, user_id: &str) -> Result<Vec<SessionRecord>> {
         let fail = |e| Error::store("listing sessions", e);
-        let conn = self.lock();
+        let conn = self.lock()?;
         let mut stmt = conn.prepare_cached(select_records!("WHERE user_id = ?1 ORDER BY seq")).map_err(fail)?;
         let rows = stmt.query_map([user_id], read_record).map_err(fail)?;
         rows.collect::<rusqlite::Result<Vec<_>>>().map_err(fail)
     }
 
     fn delete_for_user(&self, user_id: &str, keep: Option<&str>) -> Result<u64> {
-        let conn = self.lock();
+        let conn = self.lock()?;
         // `handle IS NOT NULL` holds for every row, so `keep = None` deletes them all.
         let changed = conn
             .prepare_cached("DELETE FROM sessionward_sessions WHERE user_id = ?1 AND handle IS NOT ?2")
@@ -389,7 +417,7 @@ impl SessionStore for SqliteStore {
     }
 
     fn purge_expired(&self, now: UnixTime) -> Result<u64> {
-        let conn = self.lock();
+        let conn = self.lock()?;
         // Same expression as the expiry index, so the index serves the scan.
         let changed = conn
             .prepare_cached("DELETE FROM sessionward_sessions WHERE min(idle_expires_at, absolute_expires_at) <= ?1")
@@ -400,7 +428,7 @@ impl SessionStore for SqliteStore {
 
     fn load_keys(&self) -> Result<Option<StoredKeyRing>> {
         let row: Option<(u64, String)> = {
-            let conn = self.lock();
+            let conn = self.lock()?;
             conn.prepare_cached("SELECT version, keys FROM sessionward_keys WHERE id = 1")
                 .and_then(|mut stmt| stmt.query_row([], |row| Ok((unsigned(row, 0)?, row.get(1)?))).optional())
                 .map_err(|e| Error::store("reading the key ring", e))?
@@ -419,7 +447,7 @@ impl SessionStore for SqliteStore {
             },
         };
         let text = encode_keys(keys)?;
-        let conn = self.lock();
+        let conn = self.lock()?;
         let changed = match expected {
             None => conn
                 .prepare_cached(
