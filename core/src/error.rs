@@ -35,16 +35,18 @@ pub enum UnauthorisedReason {
 impl UnauthorisedReason {
     fn describe(self) -> &'static str {
         match self {
-            Self::Missing => "no token was presented",
-            Self::Malformed => "the token is malformed",
-            Self::Algorithm => "the token's algorithm is not the one pinned to its key",
-            Self::UnknownKey => "the token names an unknown signing key",
-            Self::Header => "the token header carries a parameter that is refused",
-            Self::Signature => "the token signature does not verify",
-            Self::Claims => "the token claims are invalid for this issuer/audience",
-            Self::Csrf => "the CSRF header is missing or does not match the session",
-            Self::SessionRevoked => "the session is unknown or was revoked",
-            Self::SessionExpired => "the session has expired",
+            Self::Missing => "no token was presented; sign in",
+            Self::Malformed => "the token is malformed; sign in again",
+            Self::Algorithm => "the token's algorithm is not the one pinned to its key; sign in again",
+            Self::UnknownKey => "the token names an unknown signing key; sign in again",
+            Self::Header => "the token header carries a parameter that is refused; sign in again",
+            Self::Signature => "the token signature does not verify; sign in again",
+            Self::Claims => "the token claims are invalid for this issuer/audience; sign in again",
+            Self::Csrf => {
+                "the CSRF header is missing or does not match; send the front token's csrf value in the CSRF header"
+            }
+            Self::SessionRevoked => "the session is unknown or was revoked; sign in again",
+            Self::SessionExpired => "the session has expired; sign in again",
         }
     }
 }
@@ -60,7 +62,7 @@ pub enum Error {
     TryRefresh,
 
     /// The token or session is not valid; the client must sign in again.
-    #[error("unauthorised: {}; sign in again", reason.describe())]
+    #[error("unauthorised: {}", reason.describe())]
     Unauthorised {
         /// Which check failed (for logs; not sent to clients).
         reason: UnauthorisedReason,

@@ -80,6 +80,7 @@ fn config(algorithm: Algorithm) -> Config {
     config.keys.algorithm = algorithm;
     // A rotated key signs at once, so one test holds tokens of both the old and the new key.
     config.keys.publish_ahead = 0;
+    config.keys.sync_interval = 0;
     config
 }
 
