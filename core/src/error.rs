@@ -33,6 +33,20 @@ pub enum UnauthorisedReason {
 }
 
 impl UnauthorisedReason {
+    /// Every reason, for bindings that publish the list.
+    pub const ALL: [UnauthorisedReason; 10] = [
+        Self::Missing,
+        Self::Malformed,
+        Self::Algorithm,
+        Self::UnknownKey,
+        Self::Header,
+        Self::Signature,
+        Self::Claims,
+        Self::Csrf,
+        Self::SessionRevoked,
+        Self::SessionExpired,
+    ];
+
     fn describe(self) -> &'static str {
         match self {
             Self::Missing => "no token was presented; sign in",

@@ -243,6 +243,9 @@ impl SessionManager {
     /// an explicit [`SessionManager::rotate_keys`] or [`SessionManager::revoke_key`].
     pub fn with_key_ring(config: Config, store: impl SessionStore + 'static, ring: KeyRing) -> Result<Self> {
         config.validate()?;
+        if ring.entries().is_empty() {
+            return Err(Error::Config("the key ring is empty: add at least one key".into()));
+        }
         let mut config = config;
         config.keys.shared = false;
         Ok(Self::build(config, Box::new(store), ring, false))
