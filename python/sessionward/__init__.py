@@ -1,0 +1,156 @@
+"""sessionward: JWT sessions done right.
+
+Short-lived access tokens verified offline, refresh tokens rotated on every use with theft detection, key
+rotation with a public JWKS, and safe cookie transport — one Rust core shared with the Node package.
+
+Every store-touching method exists in two forms: ``manager.refresh(...)`` blocks (with the GIL released) and
+``await manager.arefresh(...)`` runs the same call in a worker thread so the event loop never blocks. The
+``a`` prefix is Django's convention for async twins. Verification is always synchronous: it touches no store.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from typing import Any, Callable, Optional
+
+from . import errors
+from ._native import (
+    ERROR_CODES,
+    AccessClaims,
+    AccessToken,
+    HttpSessions,
+    IssuedTokens,
+    Key,
+    MemoryStore,
+    Session,
+    SqliteStore,
+    __version__,
+)
+from ._native import SessionManager as _NativeSessionManager
+from .errors import (
+    ConfigurationError,
+    InvalidArgumentError,
+    InvalidClaimError,
+    SessionwardError,
+    StoreUnavailableError,
+    TokenTheftError,
+    TryRefreshError,
+    UnauthorisedError,
+)
+
+__all__ = [
+    "ERROR_CODES",
+    "AccessClaims",
+    "AccessToken",
+    "ConfigurationError",
+    "HttpSessions",
+    "InvalidArgumentError",
+    "InvalidClaimError",
+    "IssuedTokens",
+    "Key",
+    "MemoryStore",
+    "Session",
+    "SessionManager",
+    "SessionwardError",
+    "SqliteStore",
+    "StoreUnavailableError",
+    "TheftEvent",
+    "TokenTheftError",
+    "TryRefreshError",
+    "UnauthorisedError",
+    "__version__",
+    "errors",
+]
+
+
+@dataclass(frozen=True)
+class TheftEvent:
+    """A replayed refresh token revoked a session; passed to the ``on_theft`` callback."""
+
+    session_handle: str
+    user_id: str
+    detected_at: int
+
+
+class SessionManager(_NativeSessionManager):
+    """Creates, verifies, refreshes and revokes sessions. Share one instance per process.
+
+    Keyword arguments: ``issuer`` and ``audience`` (required); ``store`` (a :class:`SqliteStore` or
+    :class:`MemoryStore`; default ``SqliteStore("sessionward.sqlite3")``); ``algorithm`` for generated keys
+    (``"EdDSA"``); ``keys`` (imported :class:`Key` objects instead of generated, shared ones); lifetimes in
+    seconds: ``access_ttl`` (900), ``idle_timeout`` (14 days), ``absolute_lifetime`` (30 days),
+    ``grace_period`` (60), ``leeway`` (30); ``front_token_claims`` (claims browser code may read);
+    ``max_sessions_per_user``; ``on_theft`` (called with a :class:`TheftEvent`); ``now`` (the time the first
+    generated key signs from; default ``time.time()``).
+    """
+
+    def __new__(cls, *, on_theft: Optional[Callable[[TheftEvent], Any]] = None, **kwargs: Any) -> "SessionManager":
+        hook = None
+        if on_theft is not None:
+            callback = on_theft
+
+            def hook(event: dict[str, Any]) -> None:
+                callback(TheftEvent(**event))
+
+        return super().__new__(cls, on_theft=hook, **kwargs)
+
+    async def acreate_session(self, user_id: str, **kwargs: Any) -> IssuedTokens:
+        """Async :meth:`create_session`."""
+        return await asyncio.to_thread(self.create_session, user_id, **kwargs)
+
+    async def arefresh(self, refresh_token: str, **kwargs: Any) -> IssuedTokens:
+        """Async :meth:`refresh`."""
+        return await asyncio.to_thread(self.refresh, refresh_token, **kwargs)
+
+    async def averify_with_store(self, token: str, **kwargs: Any) -> tuple[AccessClaims, Session]:
+        """Async :meth:`verify_with_store`."""
+        return await asyncio.to_thread(self.verify_with_store, token, **kwargs)
+
+    async def arevoke(self, session_handle: str) -> bool:
+        """Async :meth:`revoke`."""
+        return await asyncio.to_thread(self.revoke, session_handle)
+
+    async def arevoke_by_refresh_token(self, refresh_token: str) -> bool:
+        """Async :meth:`revoke_by_refresh_token`."""
+        return await asyncio.to_thread(self.revoke_by_refresh_token, refresh_token)
+
+    async def arevoke_all(self, user_id: str, **kwargs: Any) -> int:
+        """Async :meth:`revoke_all`."""
+        return await asyncio.to_thread(self.revoke_all, user_id, **kwargs)
+
+    async def alist_sessions(self, user_id: str, **kwargs: Any) -> list[Session]:
+        """Async :meth:`list_sessions`."""
+        return await asyncio.to_thread(self.list_sessions, user_id, **kwargs)
+
+    async def aget_session(self, session_handle: str, **kwargs: Any) -> Optional[Session]:
+        """Async :meth:`get_session`."""
+        return await asyncio.to_thread(self.get_session, session_handle, **kwargs)
+
+    async def aupdate_session_data(self, session_handle: str, data: Any, **kwargs: Any) -> Session:
+        """Async :meth:`update_session_data`."""
+        return await asyncio.to_thread(self.update_session_data, session_handle, data, **kwargs)
+
+    async def aupdate_access_claims(self, session_handle: str, claims: dict[str, Any], **kwargs: Any) -> Session:
+        """Async :meth:`update_access_claims`."""
+        return await asyncio.to_thread(self.update_access_claims, session_handle, claims, **kwargs)
+
+    async def aregenerate_access_token(self, session_handle: str, **kwargs: Any) -> AccessToken:
+        """Async :meth:`regenerate_access_token`."""
+        return await asyncio.to_thread(self.regenerate_access_token, session_handle, **kwargs)
+
+    async def apurge_expired(self, **kwargs: Any) -> int:
+        """Async :meth:`purge_expired`."""
+        return await asyncio.to_thread(self.purge_expired, **kwargs)
+
+    async def arotate_keys(self, **kwargs: Any) -> str:
+        """Async :meth:`rotate_keys`."""
+        return await asyncio.to_thread(self.rotate_keys, **kwargs)
+
+    async def arevoke_key(self, kid: str, **kwargs: Any) -> bool:
+        """Async :meth:`revoke_key`."""
+        return await asyncio.to_thread(self.revoke_key, kid, **kwargs)
+
+    async def async_keys(self) -> None:
+        """Async :meth:`sync_keys`."""
+        await asyncio.to_thread(self.sync_keys)
