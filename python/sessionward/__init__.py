@@ -95,17 +95,36 @@ class SessionManager(_NativeSessionManager):
 
         return super().__new__(cls, on_theft=hook, **kwargs)
 
-    async def acreate_session(self, user_id: str, **kwargs: Any) -> IssuedTokens:
+    async def acreate_session(
+        self,
+        user_id: str,
+        *,
+        access_claims: Optional[dict[str, Any]] = None,
+        data: Any = None,
+        user_agent: Optional[str] = None,
+        ip: Optional[str] = None,
+        device: Optional[str] = None,
+        now: Optional[float] = None,
+    ) -> IssuedTokens:
         """Async :meth:`create_session`."""
-        return await asyncio.to_thread(self.create_session, user_id, **kwargs)
+        return await asyncio.to_thread(
+            self.create_session,
+            user_id,
+            access_claims=access_claims,
+            data=data,
+            user_agent=user_agent,
+            ip=ip,
+            device=device,
+            now=now,
+        )
 
-    async def arefresh(self, refresh_token: str, **kwargs: Any) -> IssuedTokens:
+    async def arefresh(self, refresh_token: str, *, now: Optional[float] = None) -> IssuedTokens:
         """Async :meth:`refresh`."""
-        return await asyncio.to_thread(self.refresh, refresh_token, **kwargs)
+        return await asyncio.to_thread(self.refresh, refresh_token, now=now)
 
-    async def averify_with_store(self, token: str, **kwargs: Any) -> tuple[AccessClaims, Session]:
+    async def averify_with_store(self, token: str, *, now: Optional[float] = None) -> tuple[AccessClaims, Session]:
         """Async :meth:`verify_with_store`."""
-        return await asyncio.to_thread(self.verify_with_store, token, **kwargs)
+        return await asyncio.to_thread(self.verify_with_store, token, now=now)
 
     async def arevoke(self, session_handle: str) -> bool:
         """Async :meth:`revoke`."""
@@ -115,41 +134,43 @@ class SessionManager(_NativeSessionManager):
         """Async :meth:`revoke_by_refresh_token`."""
         return await asyncio.to_thread(self.revoke_by_refresh_token, refresh_token)
 
-    async def arevoke_all(self, user_id: str, **kwargs: Any) -> int:
+    async def arevoke_all(self, user_id: str, *, keep: Optional[str] = None) -> int:
         """Async :meth:`revoke_all`."""
-        return await asyncio.to_thread(self.revoke_all, user_id, **kwargs)
+        return await asyncio.to_thread(self.revoke_all, user_id, keep=keep)
 
-    async def alist_sessions(self, user_id: str, **kwargs: Any) -> list[Session]:
+    async def alist_sessions(self, user_id: str, *, now: Optional[float] = None) -> list[Session]:
         """Async :meth:`list_sessions`."""
-        return await asyncio.to_thread(self.list_sessions, user_id, **kwargs)
+        return await asyncio.to_thread(self.list_sessions, user_id, now=now)
 
-    async def aget_session(self, session_handle: str, **kwargs: Any) -> Optional[Session]:
+    async def aget_session(self, session_handle: str, *, now: Optional[float] = None) -> Optional[Session]:
         """Async :meth:`get_session`."""
-        return await asyncio.to_thread(self.get_session, session_handle, **kwargs)
+        return await asyncio.to_thread(self.get_session, session_handle, now=now)
 
-    async def aupdate_session_data(self, session_handle: str, data: Any, **kwargs: Any) -> Session:
+    async def aupdate_session_data(self, session_handle: str, data: Any, *, now: Optional[float] = None) -> Session:
         """Async :meth:`update_session_data`."""
-        return await asyncio.to_thread(self.update_session_data, session_handle, data, **kwargs)
+        return await asyncio.to_thread(self.update_session_data, session_handle, data, now=now)
 
-    async def aupdate_access_claims(self, session_handle: str, claims: dict[str, Any], **kwargs: Any) -> Session:
+    async def aupdate_access_claims(
+        self, session_handle: str, claims: dict[str, Any], *, now: Optional[float] = None
+    ) -> Session:
         """Async :meth:`update_access_claims`."""
-        return await asyncio.to_thread(self.update_access_claims, session_handle, claims, **kwargs)
+        return await asyncio.to_thread(self.update_access_claims, session_handle, claims, now=now)
 
-    async def aregenerate_access_token(self, session_handle: str, **kwargs: Any) -> AccessToken:
+    async def aregenerate_access_token(self, session_handle: str, *, now: Optional[float] = None) -> AccessToken:
         """Async :meth:`regenerate_access_token`."""
-        return await asyncio.to_thread(self.regenerate_access_token, session_handle, **kwargs)
+        return await asyncio.to_thread(self.regenerate_access_token, session_handle, now=now)
 
-    async def apurge_expired(self, **kwargs: Any) -> int:
+    async def apurge_expired(self, *, now: Optional[float] = None) -> int:
         """Async :meth:`purge_expired`."""
-        return await asyncio.to_thread(self.purge_expired, **kwargs)
+        return await asyncio.to_thread(self.purge_expired, now=now)
 
-    async def arotate_keys(self, **kwargs: Any) -> str:
+    async def arotate_keys(self, *, now: Optional[float] = None) -> str:
         """Async :meth:`rotate_keys`."""
-        return await asyncio.to_thread(self.rotate_keys, **kwargs)
+        return await asyncio.to_thread(self.rotate_keys, now=now)
 
-    async def arevoke_key(self, kid: str, **kwargs: Any) -> bool:
+    async def arevoke_key(self, kid: str, *, now: Optional[float] = None) -> bool:
         """Async :meth:`revoke_key`."""
-        return await asyncio.to_thread(self.revoke_key, kid, **kwargs)
+        return await asyncio.to_thread(self.revoke_key, kid, now=now)
 
     async def async_keys(self) -> None:
         """Async :meth:`sync_keys`."""
