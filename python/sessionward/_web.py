@@ -23,6 +23,7 @@ import logging
 from dataclasses import dataclass
 from typing import Any, Callable, NamedTuple, Optional
 
+from . import errors
 from ._native import AccessClaims, HttpSessions, IssuedTokens, Session
 from ._native import SessionManager as _NativeSessionManager
 from .errors import (
@@ -64,13 +65,16 @@ STATUS_BY_CODE: dict[str, int] = {
 #: The ``message`` sent to clients for each code. Exception messages are not sent: they name the check that
 #: failed (``UnauthorisedError.reason``), the session and user of a theft, or store and configuration details.
 PUBLIC_MESSAGES: dict[str, str] = {
-    "try_refresh": "The access token has expired: refresh the session and retry.",
-    "unauthorised": "Not signed in, or the session is no longer valid: sign in again.",
-    "token_theft": "The session was ended because a refresh token was used twice: sign in again.",
-    "invalid_claim": "The session does not grant access to this resource.",
-    "invalid_argument": "The request was refused as malformed.",
-    "bad_configuration": "The server's session configuration is invalid.",
-    "store_unavailable": "The session store is unavailable: retry later.",
+    cls.code: cls.public_message
+    for cls in (
+        errors.TryRefreshError,
+        errors.UnauthorisedError,
+        errors.TokenTheftError,
+        errors.InvalidClaimError,
+        errors.InvalidArgumentError,
+        errors.ConfigurationError,
+        errors.StoreUnavailableError,
+    )
 }
 _GENERIC_MESSAGE = "The session request failed."
 
@@ -121,17 +125,23 @@ def clears_cookies(err: SessionwardError) -> bool:
     return False
 
 
-def parse_refresh_body(body: bytes) -> Optional[str]:
+def parse_refresh_body(body: bytes, content_type: Optional[str]) -> Optional[str]:
     """The ``refresh_token`` of a bearer client's refresh or sign-out body, ``{"refresh_token": "swr_..."}``.
 
     An empty body or one without the member gives ``None`` (the core then answers ``unauthorised``). A body
-    that is not a JSON object, is larger than :data:`MAX_REFRESH_BODY_BYTES`, or whose member is not a string
-    raises :class:`~sessionward.InvalidArgumentError` (HTTP 400).
+    that is not sent as ``application/json``, is not a JSON object, is larger than
+    :data:`MAX_REFRESH_BODY_BYTES`, or whose member is not a string raises
+    :class:`~sessionward.InvalidArgumentError` (HTTP 400). Requiring JSON matters: a cross-site form can post
+    ``text/plain`` without a CORS preflight, and in ``both`` mode a refresh answered with cookies would sign
+    the victim's browser into the attacker's session.
     """
     if len(body) > MAX_REFRESH_BODY_BYTES:
         raise InvalidArgumentError(f"the request body is larger than {MAX_REFRESH_BODY_BYTES} bytes")
     if not body.strip():
         return None
+    media_type = (content_type or "").split(";", 1)[0].strip().lower()
+    if media_type != "application/json":
+        raise InvalidArgumentError("send the refresh token as a JSON body with Content-Type: application/json")
     try:
         data = json.loads(body)
     except (UnicodeDecodeError, ValueError):

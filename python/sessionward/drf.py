@@ -17,6 +17,11 @@ Failures keep sessionward's status and body codes: ``{"error": "try_refresh" | "
 not a failure of this class (it returns ``None``, so other authentication classes may try); DRF then
 answers ``not_authenticated``, which :func:`exception_handler` rewrites to ``unauthorised``.
 
+Put ``SessionwardAuthentication`` **first** in the authentication classes: DRF takes the
+``WWW-Authenticate`` header (and so the 401 status) from the first class only, and turns 401s into 403s when
+that class has none (e.g. ``SessionAuthentication``) — clients would then not know to refresh. Use
+:func:`exception_handler` too, so that sessionward errors raised inside views keep their status.
+
 CSRF: DRF views are exempt from Django's ``CsrfViewMiddleware``; for cookie-borne tokens on state-changing
 methods this class requires sessionward's CSRF header (the ``csrf`` member of the front cookie), as the
 Django middleware does. Bearer tokens need no CSRF check.

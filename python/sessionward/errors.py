@@ -29,14 +29,16 @@ class SessionwardError(Exception):
 
     code: str = "sessionward_error"
     status_code: int = 500
+    public_message: str = "The session request failed."
 
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
 
     def to_dict(self) -> dict[str, str]:
-        """The JSON body a web framework sends: the code and a message without secrets."""
-        return {"error": self.code, "message": self.message}
+        """The JSON body a web framework sends: the code and a fixed public sentence. ``message`` (which may
+        name the session, the user or the failed check) is for logs only."""
+        return {"error": self.code, "message": self.public_message}
 
 
 class TryRefreshError(SessionwardError):
@@ -44,6 +46,7 @@ class TryRefreshError(SessionwardError):
 
     code = "try_refresh"
     status_code = 401
+    public_message = "The access token has expired: refresh the session and retry."
 
 
 class UnauthorisedError(SessionwardError):
@@ -57,6 +60,7 @@ class UnauthorisedError(SessionwardError):
 
     code = "unauthorised"
     status_code = 401
+    public_message = "Not signed in, or the session is no longer valid: sign in again."
 
     def __init__(self, message: str, reason: str = "") -> None:
         super().__init__(message)
@@ -68,6 +72,7 @@ class TokenTheftError(SessionwardError):
 
     code = "token_theft"
     status_code = 401
+    public_message = "The session was ended because a refresh token was used twice: sign in again."
 
     def __init__(self, message: str, session_handle: str, user_id: str) -> None:
         super().__init__(message)
@@ -80,6 +85,7 @@ class InvalidClaimError(SessionwardError):
 
     code = "invalid_claim"
     status_code = 403
+    public_message = "The session does not grant access to this resource."
 
     def __init__(self, message: str, claim: str = "") -> None:
         super().__init__(message)
@@ -91,6 +97,7 @@ class InvalidArgumentError(SessionwardError, ValueError):
 
     code = "invalid_argument"
     status_code = 400
+    public_message = "The request was refused as malformed."
 
 
 class ConfigurationError(SessionwardError, ValueError):
@@ -98,6 +105,7 @@ class ConfigurationError(SessionwardError, ValueError):
 
     code = "bad_configuration"
     status_code = 500
+    public_message = "The server's session configuration is invalid."
 
 
 class StoreUnavailableError(SessionwardError):
@@ -105,3 +113,4 @@ class StoreUnavailableError(SessionwardError):
 
     code = "store_unavailable"
     status_code = 503
+    public_message = "The session store is unavailable: retry later."

@@ -127,7 +127,7 @@ async def _read_body_token(sessionward: Sessionward, request: Request) -> Option
         if size > MAX_REFRESH_BODY_BYTES:
             raise InvalidArgumentError(f"the request body is larger than {MAX_REFRESH_BODY_BYTES} bytes")
         chunks.append(chunk)
-    return parse_refresh_body(b"".join(chunks))
+    return parse_refresh_body(b"".join(chunks), request.headers.get("content-type"))
 
 
 async def _refresh(sessionward: Sessionward, request: Request) -> Response:

@@ -297,13 +297,21 @@ def test_error_response_headers(manager: SessionManager) -> None:
     ],
 )
 def test_parse_refresh_body(body: bytes, token: Optional[str]) -> None:
-    assert parse_refresh_body(body) == token
+    assert parse_refresh_body(body, "application/json") == token
+    assert parse_refresh_body(body, "Application/JSON; charset=utf-8") == token
 
 
 @pytest.mark.parametrize("body", [b"{", b"[]", b'"swr_a"', b'{"refresh_token": 1}', b"\xff", b"{}" + b" " * 20_000])
 def test_parse_refresh_body_refuses(body: bytes) -> None:
     with pytest.raises(InvalidArgumentError):
-        parse_refresh_body(body)
+        parse_refresh_body(body, "application/json")
+
+
+@pytest.mark.parametrize("content_type", [None, "text/plain", "application/x-www-form-urlencoded", "multipart/form-data"])
+def test_parse_refresh_body_requires_json_content_type(content_type: Optional[str]) -> None:
+    # A cross-site form can send these without a CORS preflight (login CSRF in "both" mode).
+    with pytest.raises(InvalidArgumentError, match="application/json"):
+        parse_refresh_body(b'{"refresh_token": "swr_a"}', content_type)
 
 
 def test_facade_authenticate_and_login_data(manager: SessionManager) -> None:

@@ -107,4 +107,4 @@ def body_token(sessionward: Sessionward, request: HttpRequest) -> Optional[str]:
     length = request.META.get("CONTENT_LENGTH") or ""
     if length.isdigit() and int(length) > MAX_REFRESH_BODY_BYTES:
         raise InvalidArgumentError(f"the request body is larger than {MAX_REFRESH_BODY_BYTES} bytes")
-    return parse_refresh_body(request.body)
+    return parse_refresh_body(request.body, request.META.get("CONTENT_TYPE"))

@@ -36,7 +36,7 @@ from django.http import HttpRequest, HttpResponseBase
 
 from .. import AccessClaims, SessionwardError
 from . import conf
-from ._http import credentials
+from ._http import credentials, error_response
 
 __all__ = ["SessionwardMiddleware", "authenticate_request"]
 
@@ -94,3 +94,10 @@ class SessionwardMiddleware:
         """The async path: same work, then awaits the next handler."""
         authenticate_request(request)
         return await self.get_response(request)  # type: ignore[no-any-return, misc]
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> Optional[HttpResponseBase]:
+        """Answer a sessionward error raised by any view with the same status and body as everywhere else
+        (instead of Django's 500)."""
+        if isinstance(exception, SessionwardError):
+            return error_response(conf.get_sessionward(), exception)
+        return None
