@@ -143,7 +143,8 @@ impl HttpSessions {
 
     /// Handle a sign-out request: revoke the session named by the access token (even an expired one, if
     /// genuine) or by the refresh token. Returns whether a session was revoked; send
-    /// [`HttpSessions::clear_cookies`] in every case.
+    /// [`HttpSessions::clear_cookies`] then. A request carrying no token at all is refused (unauthorised,
+    /// reason `Missing`) and its cookies must be left alone: a cross-site form must not sign users out.
     pub fn logout(
         &self,
         manager: &SessionManager,
@@ -161,6 +162,9 @@ impl HttpSessions {
         }
         match self.refresh_token(request, body_token)? {
             Some(token) => manager.revoke_by_refresh_token(token),
+            // No credential at all: refuse rather than answer "signed out", so a cross-site form (sent without
+            // the SameSite cookies) cannot make the server delete the victim's cookies.
+            None if self.access_token(request).is_none() => Err(Error::unauthorised(UnauthorisedReason::Missing)),
             None => Ok(false),
         }
     }

@@ -674,9 +674,9 @@ fn logout_with_forged_access_token_revokes_nothing() {
         assert!(alive(&m, &victim, NOW + 1), "forgery #{i} revoked the victim");
         assert!(alive(&m, &bystander, NOW + 1), "forgery #{i} revoked the bystander");
     }
-    // Nothing at all.
+    // Nothing at all: refused (a cross-site form must not get "signed out" and cookie deletions).
     for h in [&cookie_mode, &header_mode, &both_mode] {
-        assert!(!h.logout(&m, &bare_get(), None, NOW + 1).unwrap());
+        assert_eq!(reason(h.logout(&m, &bare_get(), None, NOW + 1).unwrap_err()), UnauthorisedReason::Missing);
     }
     assert_eq!(m.list_sessions("victim", NOW + 1).unwrap().len(), 1);
     assert_eq!(m.list_sessions("bystander", NOW + 1).unwrap().len(), 1);
@@ -691,7 +691,8 @@ fn header_logout_by_body_refresh_token() {
     // Cookies are ignored in header mode.
     let cookie = session_jar(&issued);
     let csrf = front_csrf(&cookie);
-    assert!(!h.logout(&m, &request("POST", Some(&cookie), None, Some(&csrf)), None, NOW + 1).unwrap());
+    let ignored = h.logout(&m, &request("POST", Some(&cookie), None, Some(&csrf)), None, NOW + 1);
+    assert_eq!(reason(ignored.unwrap_err()), UnauthorisedReason::Missing);
     assert!(alive(&m, &issued, NOW + 1));
     // A garbage body token: refused, nothing revoked.
     let garbage = h.logout(&m, &request("POST", None, None, None), Some("swr_nope"), NOW + 1);
@@ -729,7 +730,8 @@ fn cookie_logout_by_refresh_cookie_is_csrf_checked() {
         assert!(alive(&m, &issued, NOW + 1));
     }
     // The body token is ignored in cookie mode.
-    assert!(!h.logout(&m, &request("POST", None, None, Some(&csrf)), Some(&issued.refresh_token), NOW + 1).unwrap());
+    let ignored = h.logout(&m, &request("POST", None, None, Some(&csrf)), Some(&issued.refresh_token), NOW + 1);
+    assert_eq!(reason(ignored.unwrap_err()), UnauthorisedReason::Missing);
     assert!(alive(&m, &issued, NOW + 1));
     assert!(h.logout(&m, &request("POST", Some(&bad), None, Some(&csrf)), None, NOW + 2).unwrap());
     assert!(!alive(&m, &issued, NOW + 2));

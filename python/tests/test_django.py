@@ -374,7 +374,14 @@ def test_journey(kind: str, mode: str, store: str, tmp_path: Path, clock: Any, c
         else:
             assert len(response.cookies) == 0
             assert_error(agent.request("GET", me_store), 401, "unauthorised", www=www)
-        assert agent.request("POST", "/auth/logout").json() == {"revoked": False}
+        signed_out_again = agent.request("POST", "/auth/logout")
+        if cookies:
+            # The cookies are gone, so no token at all: refused, and no cookie is touched (no cross-site sign-out).
+            assert (signed_out_again.status_code, signed_out_again.json()["error"]) == (401, "unauthorised")
+            assert len(signed_out_again.cookies) == 0
+        else:
+            # The client still sends its stale bearer token: it names a session that no longer exists.
+            assert signed_out_again.json() == {"revoked": False}
 
         if not cookies:
             # Sign out with the refresh token alone, in the JSON body.
@@ -904,3 +911,10 @@ def test_system_checks() -> None:
         assert "'/auth/refresh'" in messages[0].msg and "'/api/auth/refresh'" in messages[0].msg
     with override_settings(SESSIONWARD={**BASE, "TYPO": 1}):
         assert [m.id for m in checks.run_checks() if m.id.startswith("sessionward")] == ["sessionward.E001"]
+
+
+def test_logout_without_any_token_is_refused_and_keeps_cookies(clock: Any) -> None:
+    # A cross-site form carries no SameSite cookie: it must not get a "signed out" answer with cookie deletions.
+    response = Client().post("/auth/logout")
+    assert (response.status_code, response.json()["error"]) == (401, "unauthorised")
+    assert len(response.cookies) == 0

@@ -262,8 +262,10 @@ def test_cookie_mode_logout(
     assert manager.get_session(body["session_handle"]) is None
 
     assert client.get("/me").status_code == 401
+    # With no token at all, sign-out is refused and deletes no cookie (no cross-site sign-out).
     r = client.post("/auth/logout")
-    assert (r.status_code, r.json()) == (200, {"revoked": False})
+    assert (r.status_code, r.json()) == (401, error("unauthorised"))
+    assert "set-cookie" not in r.headers
     replay = f"sw_refresh={cookies['sw_refresh'][0]}; sw_front={cookies['sw_front'][0]}"
     r = client.post("/auth/refresh", headers={"cookie": replay, "x-csrf-token": csrf})
     assert (r.status_code, r.json()) == (401, error("unauthorised"))
@@ -377,8 +379,10 @@ def test_header_mode_logout(manager: SessionManager) -> None:
     assert manager.get_session(second["session_handle"]) is None
     r = client.post("/auth/refresh", json={"refresh_token": second["refresh_token"]})
     assert (r.status_code, r.json()) == (401, error("unauthorised"))
+    # With no token at all, sign-out is refused and deletes no cookie (no cross-site sign-out).
     r = client.post("/auth/logout")
-    assert (r.status_code, r.json()) == (200, {"revoked": False})
+    assert (r.status_code, r.json()) == (401, error("unauthorised"))
+    assert "set-cookie" not in r.headers
 
 
 def test_both_mode_sets_cookies_and_returns_tokens(

@@ -534,7 +534,9 @@ def test_refresh_and_logout_in_header_mode(manager: SessionManager, issued: Issu
     assert info.value.reason == "Missing"
     assert http.logout(manager, authorization=f"Bearer {refreshed.access_token}", now=NOW + 6) is True
     assert manager.get_session(issued.session.handle, now=NOW + 6) is None
-    assert http.logout(manager, now=NOW + 6) is False
+    with pytest.raises(UnauthorisedError) as info:
+        http.logout(manager, now=NOW + 6)
+    assert info.value.reason == "Missing"
 
 
 def test_logout_with_expired_access_token_or_refresh_token(manager: SessionManager) -> None:
@@ -551,4 +553,6 @@ def test_logout_with_expired_access_token_or_refresh_token(manager: SessionManag
     only_refresh = f"sw_front={b.access.front_token}; sw_refresh={b.refresh_token}"
     assert http.logout(manager, cookie=only_refresh, csrf=b.access.token_id, now=NOW) is True
     assert manager.get_session(b.session.handle, now=NOW) is None
-    assert http.logout(manager, cookie="unrelated=1", now=NOW) is False
+    with pytest.raises(UnauthorisedError) as info:
+        http.logout(manager, cookie="unrelated=1", now=NOW)
+    assert info.value.reason == "Missing"
