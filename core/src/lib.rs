@@ -51,6 +51,10 @@ pub use manager::{AccessToken, Config, IssuedTokens, KeyPolicy, SessionManager, 
 pub use refresh::REFRESH_TOKEN_LEN;
 pub use session::{NewSession, Session, SessionMetadata, SessionRecord};
 pub use store::{MemoryStore, SessionStore, SqliteStore, StoredKeyRing};
+#[cfg(feature = "postgres")]
+pub use store::{PostgresOptions, PostgresStore};
+#[cfg(feature = "redis")]
+pub use store::{RedisOptions, RedisStore};
 pub use token::{ACCESS_TOKEN_TYP, AccessClaims, RESERVED_CLAIMS, TokenPolicy, verify as verify_access_token};
 
 /// Seconds since the Unix epoch.

@@ -16,9 +16,17 @@
 //! The conformance suite in `core/tests/conformance` checks every implementation against these rules.
 
 mod memory;
+#[cfg(feature = "postgres")]
+mod postgres;
+#[cfg(feature = "redis")]
+mod redis_store;
 mod sqlite;
 
 pub use memory::MemoryStore;
+#[cfg(feature = "postgres")]
+pub use postgres::{PostgresOptions, PostgresStore};
+#[cfg(feature = "redis")]
+pub use redis_store::{RedisOptions, RedisStore};
 pub use sqlite::SqliteStore;
 
 use crate::UnixTime;
