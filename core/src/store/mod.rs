@@ -15,6 +15,7 @@
 //!
 //! The conformance suite in `core/tests/conformance` checks every implementation against these rules.
 
+mod key_json;
 mod memory;
 #[cfg(feature = "postgres")]
 mod postgres;
