@@ -1,0 +1,40 @@
+import { api, client, dateTime, leaveWhenSignedOut } from './common.js';
+
+leaveWhenSignedOut();
+const table = document.querySelector('#sessions tbody');
+const status = document.querySelector('#status');
+
+async function load() {
+  const data = await api('/api/sessions');
+  if (!data) return;
+  table.replaceChildren(...data.sessions.map(row));
+  document.querySelector('#revoke-others').disabled = data.sessions.length < 2;
+}
+
+function row(session) {
+  const tr = document.createElement('tr');
+  tr.dataset.handle = session.handle;
+  if (session.current) tr.classList.add('current');
+  for (const text of [session.user_agent ?? 'unknown device', session.ip ?? '-', dateTime(session.created_at), dateTime(session.refreshed_at)]) {
+    tr.insertCell().textContent = text;
+  }
+  const button = document.createElement('button');
+  button.className = 'revoke';
+  button.textContent = session.current ? 'Sign out (this device)' : 'Sign out this one';
+  button.addEventListener('click', async () => {
+    if (session.current) return client.logout();
+    const done = await api(`/api/sessions/${encodeURIComponent(session.handle)}/revoke`, 'POST');
+    if (done) status.textContent = 'Signed out that device.';
+    await load();
+  });
+  tr.insertCell().append(button);
+  return tr;
+}
+
+document.querySelector('#revoke-others').addEventListener('click', async () => {
+  const done = await api('/api/sessions/revoke-others', 'POST');
+  if (done) status.textContent = `Signed out ${done.revoked} other device${done.revoked === 1 ? '' : 's'}.`;
+  await load();
+});
+
+await load();
