@@ -23,6 +23,8 @@ from ._native import (
     IssuedTokens,
     Key,
     MemoryStore,
+    PostgresStore,
+    RedisStore,
     Session,
     SqliteStore,
     __version__,
@@ -50,6 +52,8 @@ __all__ = [
     "IssuedTokens",
     "Key",
     "MemoryStore",
+    "PostgresStore",
+    "RedisStore",
     "Session",
     "SessionManager",
     "SessionwardError",
@@ -76,8 +80,9 @@ class TheftEvent:
 class SessionManager(_NativeSessionManager):
     """Creates, verifies, refreshes and revokes sessions. Share one instance per process.
 
-    Keyword arguments: ``issuer`` and ``audience`` (required); ``store`` (a :class:`SqliteStore` or
-    :class:`MemoryStore`; default ``SqliteStore("sessionward.sqlite3")``); ``algorithm`` for generated keys
+    Keyword arguments: ``issuer`` and ``audience`` (required); ``store`` (a :class:`SqliteStore`,
+    :class:`PostgresStore`, :class:`RedisStore` or :class:`MemoryStore`; default
+    ``SqliteStore("sessionward.sqlite3")``); ``algorithm`` for generated keys
     (``"EdDSA"``); ``keys`` (imported :class:`Key` objects instead of generated, shared ones); lifetimes in
     seconds: ``access_ttl`` (900), ``idle_timeout`` (14 days), ``absolute_lifetime`` (30 days),
     ``grace_period`` (60), ``leeway`` (30); ``front_token_claims`` (claims browser code may read);

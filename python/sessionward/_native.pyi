@@ -16,6 +16,8 @@ __all__ = [
     "Key",
     "MemoryStore",
     "SqliteStore",
+    "PostgresStore",
+    "RedisStore",
     "AccessClaims",
     "Session",
     "AccessToken",
@@ -104,6 +106,53 @@ class SqliteStore:
     @property
     def path(self) -> str:
         """The file path."""
+
+@final
+class PostgresStore:
+    """PostgreSQL, shared by every instance of an application. Creates and migrates its tables on open.
+
+    Raises ``StoreUnavailableError`` if the database cannot be reached within ``connect_timeout`` (or refuses
+    the login), and ``InvalidArgumentError`` for a bad URL, prefix or pool size. Connections do not use TLS.
+    """
+
+    def __new__(
+        cls,
+        url: str,
+        *,
+        pool_size: int = 8,
+        connect_timeout: float = 5.0,
+        statement_timeout: float = 5.0,
+        table_prefix: str = "sessionward_",
+    ) -> Self:
+        """Connect to ``postgres://user[:password]@host[:port]/db``. ``pool_size``: most pooled connections;
+        ``connect_timeout``: seconds to wait for a connection, new or pooled; ``statement_timeout``: seconds
+        any statement may run; ``table_prefix``: lowercase letters, digits and ``_``, at most 32."""
+    @staticmethod
+    def migrations_sql(table_prefix: str = "sessionward_") -> list[str]:
+        """The SQL that creates and migrates the tables, for teams that run their own migrations."""
+    @property
+    def table_prefix(self) -> str: ...
+    @property
+    def pool_size(self) -> int: ...
+
+@final
+class RedisStore:
+    """Redis, shared by every instance of an application (a single server or a Sentinel primary; not Cluster).
+
+    Raises ``StoreUnavailableError`` if the URL is invalid or the server cannot be reached within
+    ``timeout``, and ``InvalidArgumentError`` for a bad pool size.
+    """
+
+    def __new__(cls, url: str, *, pool_size: int = 8, timeout: float = 5.0, key_prefix: str = "sw:") -> Self:
+        """Connect to ``redis://[user:password@]host[:port][/db]``. ``pool_size``: most connections open at
+        once; ``timeout``: seconds for connecting, each read and write, and waiting for a free connection;
+        ``key_prefix``: the prefix of every key."""
+    @property
+    def key_prefix(self) -> str: ...
+    @property
+    def pool_size(self) -> int: ...
+
+_Store: TypeAlias = MemoryStore | SqliteStore | PostgresStore | RedisStore
 
 @final
 class AccessClaims:
@@ -231,7 +280,7 @@ class SessionManager:
         *,
         issuer: str,
         audience: str,
-        store: MemoryStore | SqliteStore | None = None,
+        store: _Store | None = None,
         algorithm: _Algorithm = "EdDSA",
         keys: Sequence[Key] | None = None,
         shared_keys: bool = True,

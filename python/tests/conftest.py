@@ -1,4 +1,5 @@
-"""Fixtures shared by the web-integration tests: a controllable clock, both stores, a manager."""
+"""Fixtures shared by the tests: a controllable clock, the embedded stores, a manager, and stores on real
+PostgreSQL and Redis servers."""
 
 from __future__ import annotations
 
@@ -7,11 +8,12 @@ import json
 import time
 import warnings
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 import pytest
 
 import sessionward
+from _servers import SERVER_KINDS, ServerStores, require_server
 
 # Starlette 1.x warns when its TestClient runs on `httpx` instead of `httpx2`; requirements-test.txt pins httpx.
 # Import the client once with that single warning silenced so that `filterwarnings = error` holds for the rest.
@@ -81,3 +83,12 @@ def set_cookies() -> Callable[[Any], dict[str, tuple[str, set[str]]]]:
 @pytest.fixture
 def front_token() -> Callable[[str], dict[str, Any]]:
     return _front_token
+
+
+@pytest.fixture(params=SERVER_KINDS)
+def servers(request: pytest.FixtureRequest) -> Iterator[ServerStores]:
+    """Stores on a real PostgreSQL or Redis server (see ``_servers.py``), on a prefix of this test's own."""
+    require_server(request.param)
+    stores = ServerStores(request.param)
+    yield stores
+    stores.cleanup()

@@ -27,6 +27,8 @@ from sessionward import (
     IssuedTokens,
     Key,
     MemoryStore,
+    PostgresStore,
+    RedisStore,
     Session,
     SessionManager,
     SessionwardError,
@@ -242,6 +244,23 @@ def error_types() -> None:
     assert_type(SessionwardError("m").message, str)
 
 
+def server_stores(postgres_url: str, redis_url: str) -> None:
+    sql = PostgresStore.migrations_sql("app_")
+    assert_type(sql, "list[str]")
+    assert_type(PostgresStore.migrations_sql(), "list[str]")
+    pg = PostgresStore(
+        postgres_url, pool_size=4, connect_timeout=2.0, statement_timeout=2, table_prefix="typing_check_"
+    )
+    assert_type(pg.table_prefix, str)
+    assert_type(pg.pool_size, int)
+    redis = RedisStore(redis_url, pool_size=4, timeout=2.0, key_prefix="typing_check:")
+    assert_type(redis.key_prefix, str)
+    assert_type(redis.pool_size, int)
+    for store in (pg, redis):
+        manager = SessionManager(issuer="i", audience="a", store=store)
+        assert_type(manager.jwks(), "dict[str, list[dict[str, str]]]")
+
+
 def _misuse(manager: SessionManager, issued: IssuedTokens) -> None:  # never called: mypy must refuse each line
     manager.verify(issued.access_token, NOW)  # type: ignore[call-arg]
     manager.verify(42)  # type: ignore[arg-type]
@@ -255,6 +274,11 @@ def _misuse(manager: SessionManager, issued: IssuedTokens) -> None:  # never cal
     issued.refresh_token = "x"  # type: ignore[misc]
     MemoryStore(1)  # type: ignore[call-arg]
     SqliteStore(1)  # type: ignore[arg-type]
+    PostgresStore("postgres://h/db", 8)  # type: ignore[call-arg]
+    PostgresStore("postgres://h/db", connect_timeout="5s")  # type: ignore[arg-type]
+    PostgresStore("postgres://h/db", schema="app")  # type: ignore[call-arg]
+    RedisStore("redis://h/", timeout=None)  # type: ignore[arg-type]
+    RedisStore(url=b"redis://h/")  # type: ignore[arg-type]
     sessionward._native.SessionManager(issuer="i", audience="a", store="x")  # type: ignore[arg-type]
 
 
@@ -293,6 +317,10 @@ def main() -> None:
         from pathlib import Path
 
         SqliteStore(Path(path))
+    try:
+        server_stores("postgres://postgres@127.0.0.1:5432/test", "redis://127.0.0.1:6379/")
+    except StoreUnavailableError as error:
+        print(f"typing_check: server stores not called ({error.message})")
     print("typing_check: every public API called")
 
 

@@ -18,6 +18,8 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<keys::PyKey>()?;
     m.add_class::<store::PyMemoryStore>()?;
     m.add_class::<store::PySqliteStore>()?;
+    m.add_class::<store::PyPostgresStore>()?;
+    m.add_class::<store::PyRedisStore>()?;
     m.add_class::<types::PyAccessClaims>()?;
     m.add_class::<types::PySession>()?;
     m.add_class::<types::PyAccessToken>()?;

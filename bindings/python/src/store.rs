@@ -1,9 +1,11 @@
 //! The stores a Python app picks from.
 
 use crate::errors::IntoPy;
+use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use sessionward::SessionStore;
 use std::sync::Arc;
+use std::time::Duration;
 
 /// Sessions in this process's memory: for tests. Nothing survives a restart.
 #[pyclass(frozen, module = "sessionward._native", name = "MemoryStore")]
@@ -51,6 +53,111 @@ impl PySqliteStore {
     }
 }
 
+/// A timeout given in seconds (Python's unit), as a `Duration`: finite, positive and at most a day; anything
+/// else is `InvalidArgumentError` (a `ValueError`), like the core's own option checks.
+fn seconds(name: &str, value: f64) -> PyResult<Duration> {
+    if !(value.is_finite() && value > 0.0 && value <= 86_400.0) {
+        let message = format!("{name} must be a number of seconds above 0 and at most 86400, got {value}");
+        return Err(sessionward::Error::InvalidArgument(message)).py_err();
+    }
+    Ok(Duration::from_secs_f64(value))
+}
+
+/// PostgreSQL, shared by every instance of an application. Creates and migrates its tables on open.
+#[pyclass(frozen, module = "sessionward._native", name = "PostgresStore")]
+pub struct PyPostgresStore {
+    pub inner: Arc<sessionward::PostgresStore>,
+    table_prefix: String,
+    pool_size: u32,
+}
+
+#[pymethods]
+impl PyPostgresStore {
+    /// Connect to the database at `url` (`postgres://user[:password]@host[:port]/db`) and bring the schema up
+    /// to date. Timeouts are in seconds.
+    #[new]
+    #[pyo3(signature = (url, *, pool_size = 8, connect_timeout = 5.0, statement_timeout = 5.0, table_prefix = "sessionward_"))]
+    fn new(
+        py: Python<'_>,
+        url: String,
+        pool_size: u32,
+        connect_timeout: f64,
+        statement_timeout: f64,
+        table_prefix: &str,
+    ) -> PyResult<Self> {
+        let options = sessionward::PostgresOptions {
+            url,
+            pool_size,
+            connect_timeout: seconds("connect_timeout", connect_timeout)?,
+            statement_timeout: seconds("statement_timeout", statement_timeout)?,
+            table_prefix: table_prefix.to_owned(),
+        };
+        let store = py.detach(|| sessionward::PostgresStore::open(options)).py_err()?;
+        Ok(Self { inner: Arc::new(store), table_prefix: table_prefix.to_owned(), pool_size })
+    }
+    /// The SQL that creates and migrates the tables named with `table_prefix`, for teams that run migrations
+    /// with their own tooling: run the statements in order (re-running is harmless).
+    #[staticmethod]
+    #[pyo3(signature = (table_prefix = "sessionward_"))]
+    fn migrations_sql(table_prefix: &str) -> PyResult<Vec<String>> {
+        sessionward::PostgresStore::migrations_sql(table_prefix).py_err()
+    }
+    /// The prefix of the table names.
+    #[getter]
+    fn table_prefix(&self) -> &str {
+        &self.table_prefix
+    }
+    /// The most connections the pool holds.
+    #[getter]
+    fn pool_size(&self) -> u32 {
+        self.pool_size
+    }
+    fn __repr__(&self) -> String {
+        // Not the URL: it may hold a password.
+        format!("PostgresStore(table_prefix={:?}, pool_size={})", self.table_prefix, self.pool_size)
+    }
+}
+
+/// Redis, shared by every instance of an application (a single server or a Sentinel primary; not Cluster).
+#[pyclass(frozen, module = "sessionward._native", name = "RedisStore")]
+pub struct PyRedisStore {
+    pub inner: Arc<sessionward::RedisStore>,
+    key_prefix: String,
+    pool_size: u32,
+}
+
+#[pymethods]
+impl PyRedisStore {
+    /// Connect to the server at `url` (`redis://[user:password@]host[:port][/db]`). `timeout` (seconds)
+    /// bounds connecting, every read and write, and the wait for a free pooled connection.
+    #[new]
+    #[pyo3(signature = (url, *, pool_size = 8, timeout = 5.0, key_prefix = "sw:"))]
+    fn new(py: Python<'_>, url: String, pool_size: u32, timeout: f64, key_prefix: &str) -> PyResult<Self> {
+        let options = sessionward::RedisOptions {
+            url,
+            pool_size,
+            timeout: seconds("timeout", timeout)?,
+            key_prefix: key_prefix.to_owned(),
+        };
+        let store = py.detach(|| sessionward::RedisStore::open(options)).py_err()?;
+        Ok(Self { inner: Arc::new(store), key_prefix: key_prefix.to_owned(), pool_size })
+    }
+    /// The prefix of every key.
+    #[getter]
+    fn key_prefix(&self) -> &str {
+        &self.key_prefix
+    }
+    /// The most connections open at once.
+    #[getter]
+    fn pool_size(&self) -> u32 {
+        self.pool_size
+    }
+    fn __repr__(&self) -> String {
+        // Not the URL: it may hold a password.
+        format!("RedisStore(key_prefix={:?}, pool_size={})", self.key_prefix, self.pool_size)
+    }
+}
+
 /// The core store behind a Python store object.
 pub fn extract_store(store: &Bound<'_, PyAny>) -> PyResult<Arc<dyn SessionStore>> {
     if let Ok(s) = store.cast::<PyMemoryStore>() {
@@ -59,5 +166,11 @@ pub fn extract_store(store: &Bound<'_, PyAny>) -> PyResult<Arc<dyn SessionStore>
     if let Ok(s) = store.cast::<PySqliteStore>() {
         return Ok(s.get().inner.clone());
     }
-    Err(pyo3::exceptions::PyTypeError::new_err("store must be a sessionward MemoryStore or SqliteStore"))
+    if let Ok(s) = store.cast::<PyPostgresStore>() {
+        return Ok(s.get().inner.clone());
+    }
+    if let Ok(s) = store.cast::<PyRedisStore>() {
+        return Ok(s.get().inner.clone());
+    }
+    Err(PyTypeError::new_err("store must be a sessionward MemoryStore, SqliteStore, PostgresStore or RedisStore"))
 }
