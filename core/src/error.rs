@@ -141,6 +141,21 @@ impl Error {
         }
     }
 
+    /// The fixed sentence a web framework sends in the JSON body with [`Error::code`]. Unlike the message
+    /// (which may name the session, the user or the failed check, and is for logs), it says nothing about
+    /// which check failed. The Python and Node packages send these same sentences.
+    pub fn public_message(&self) -> &'static str {
+        match self {
+            Self::TryRefresh => "The access token has expired: refresh the session and retry.",
+            Self::Unauthorised { .. } => "Not signed in, or the session is no longer valid: sign in again.",
+            Self::TokenTheft { .. } => "The session was ended because a refresh token was used twice: sign in again.",
+            Self::InvalidClaim { .. } => "The session does not grant access to this resource.",
+            Self::InvalidArgument(_) => "The request was refused as malformed.",
+            Self::Config(_) => "The server's session configuration is invalid.",
+            Self::StoreUnavailable(_) => "The session store is unavailable: retry later.",
+        }
+    }
+
     /// All codes, for bindings and documentation that must list them.
     pub const CODES: [&'static str; 7] = [
         "try_refresh",
@@ -180,5 +195,24 @@ mod tests {
         assert_eq!(codes, Error::CODES);
         assert_eq!(all[3].http_status(), 403);
         assert_eq!(all[2].http_status(), 401);
+    }
+
+    #[test]
+    fn public_messages_are_fixed_and_name_nothing() {
+        let theft = Error::TokenTheft { session_handle: "handle-1".into(), user_id: "user-1".into() };
+        assert_eq!(
+            theft.public_message(),
+            "The session was ended because a refresh token was used twice: sign in again."
+        );
+        assert!(!theft.public_message().contains("handle-1") && !theft.public_message().contains("user-1"));
+        // Every reason gets the same sentence: clients learn nothing about which check failed.
+        let sentences: std::collections::HashSet<_> =
+            UnauthorisedReason::ALL.iter().map(|r| Error::unauthorised(*r).public_message()).collect();
+        assert_eq!(sentences.len(), 1);
+        assert_eq!(Error::TryRefresh.public_message(), "The access token has expired: refresh the session and retry.");
+        assert_eq!(
+            Error::StoreUnavailable("db down".into()).public_message(),
+            "The session store is unavailable: retry later."
+        );
     }
 }

@@ -1,0 +1,31 @@
+//! The napi-rs glue over the `sessionward` core, loaded by the npm package's `index.js`. One file per core
+//! concept, parallel to the Python binding; no logic.
+
+mod convert;
+mod errors;
+mod http;
+mod keys;
+mod manager;
+mod store;
+mod task;
+mod types;
+
+use napi_derive::napi;
+
+/// Every stable error code, in the order of the core's `Error::CODES` (exported as `ERROR_CODES`).
+#[napi(skip_typescript)]
+pub fn error_codes() -> Vec<&'static str> {
+    sessionward::Error::CODES.to_vec()
+}
+
+/// Every `reason` of an `unauthorised` error (exported as `UNAUTHORISED_REASONS`).
+#[napi(skip_typescript)]
+pub fn unauthorised_reasons() -> Vec<String> {
+    sessionward::UnauthorisedReason::ALL.iter().map(|r| format!("{r:?}")).collect()
+}
+
+/// The package version (exported as `version`).
+#[napi(skip_typescript)]
+pub fn version() -> &'static str {
+    env!("CARGO_PKG_VERSION")
+}

@@ -1,0 +1,102 @@
+'use strict'
+// sessionward for Node: the native addon (built by `npm install` into sessionward.node) plus the error
+// classes, which live here so `instanceof` works; the addon builds every error through `makeError`.
+
+const path = require('node:path')
+
+function load() {
+  const file = path.join(__dirname, 'sessionward.node')
+  try {
+    return require(file)
+  } catch (err) {
+    if (err && err.code === 'MODULE_NOT_FOUND') {
+      const hint = new Error(
+        `sessionward: the native addon ${file} is missing. Build it with \`npm run build\` in ${__dirname} ` +
+          '(needs Rust: https://rustup.rs), or reinstall the package.',
+      )
+      hint.code = 'ERR_SESSIONWARD_NOT_BUILT'
+      throw hint
+    }
+    throw err
+  }
+}
+
+const native = load()
+
+/** Base class of every error sessionward throws for a failed session operation. */
+class SessionwardError extends Error {
+  constructor(message, fields) {
+    super(message)
+    Object.assign(this, fields)
+  }
+
+  /** The JSON body a web framework sends: the code and the fixed public sentence (never `message`). */
+  toJSON() {
+    return { error: this.code, message: this.publicMessage }
+  }
+}
+SessionwardError.prototype.name = 'SessionwardError'
+
+function subclass(name) {
+  const C = { [name]: class extends SessionwardError {} }[name]
+  C.prototype.name = name
+  return C
+}
+
+const TryRefreshError = subclass('TryRefreshError')
+const UnauthorisedError = subclass('UnauthorisedError')
+const TokenTheftError = subclass('TokenTheftError')
+const InvalidClaimError = subclass('InvalidClaimError')
+const InvalidArgumentError = subclass('InvalidArgumentError')
+const ConfigurationError = subclass('ConfigurationError')
+const StoreUnavailableError = subclass('StoreUnavailableError')
+
+const CLASSES = {
+  try_refresh: TryRefreshError,
+  unauthorised: UnauthorisedError,
+  token_theft: TokenTheftError,
+  invalid_claim: InvalidClaimError,
+  invalid_argument: InvalidArgumentError,
+  bad_configuration: ConfigurationError,
+  store_unavailable: StoreUnavailableError,
+}
+
+// Called by the addon: `kind` is 'sessionward' for a core error, 'type'/'range' for a bad argument.
+function makeError({ message, fields }) {
+  const { kind, ...rest } = fields
+  if (kind === 'type' || kind === 'range') {
+    const err = kind === 'type' ? new TypeError(message) : new RangeError(message)
+    return Object.assign(err, rest)
+  }
+  const C = CLASSES[rest.code] || SessionwardError
+  return new C(message, rest)
+}
+native.registerErrorFactory(makeError)
+
+const ERROR_CODES = Object.freeze(native.errorCodes())
+const UNAUTHORISED_REASONS = Object.freeze(native.unauthorisedReasons())
+
+module.exports = {
+  SessionManager: native.SessionManager,
+  HttpSessions: native.HttpSessions,
+  Key: native.Key,
+  MemoryStore: native.MemoryStore,
+  SqliteStore: native.SqliteStore,
+  PostgresStore: native.PostgresStore,
+  RedisStore: native.RedisStore,
+  AccessClaims: native.AccessClaims,
+  Session: native.Session,
+  AccessToken: native.AccessToken,
+  IssuedTokens: native.IssuedTokens,
+  SessionwardError,
+  TryRefreshError,
+  UnauthorisedError,
+  TokenTheftError,
+  InvalidClaimError,
+  InvalidArgumentError,
+  ConfigurationError,
+  StoreUnavailableError,
+  ERROR_CODES,
+  UNAUTHORISED_REASONS,
+  version: native.version(),
+}

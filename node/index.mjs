@@ -1,0 +1,28 @@
+// ESM entry point: the same objects as the CommonJS one (index.js).
+import sessionward from './index.js'
+
+export const {
+  SessionManager,
+  HttpSessions,
+  Key,
+  MemoryStore,
+  SqliteStore,
+  PostgresStore,
+  RedisStore,
+  AccessClaims,
+  Session,
+  AccessToken,
+  IssuedTokens,
+  SessionwardError,
+  TryRefreshError,
+  UnauthorisedError,
+  TokenTheftError,
+  InvalidClaimError,
+  InvalidArgumentError,
+  ConfigurationError,
+  StoreUnavailableError,
+  ERROR_CODES,
+  UNAUTHORISED_REASONS,
+  version,
+} = sessionward
+export default sessionward
