@@ -2,7 +2,8 @@
 // The wire format of sessionward/express against the Python package's own facade (python/sessionward/_web.py),
 // run side by side: error statuses, bodies and headers (cookie deletions included) for every code, reason and
 // transport mode; the keys of the sign-in body; the refresh-body rules. Needs the repository's Python venv with
-// sessionward installed (scripts/test-all builds it); skipped with a message otherwise.
+// sessionward installed (scripts/test-all builds it first; SESSIONWARD_PYTHON names another interpreter); skipped
+// with a message otherwise, and failed instead when SESSIONWARD_REQUIRE_SERVICES=1 (CI).
 
 const { test } = require('node:test');
 const assert = require('node:assert/strict');
@@ -86,9 +87,10 @@ function nodeOptions(config) {
   return Object.fromEntries(Object.entries(config).map(([k, v]) => [camel(k), v]));
 }
 
-const available = fs.existsSync(PYTHON);
+const required = process.env.SESSIONWARD_REQUIRE_SERVICES === '1';
+const skip = !fs.existsSync(PYTHON) && !required && `no Python venv at ${PYTHON} (set SESSIONWARD_PYTHON)`;
 
-test('error responses, sign-in bodies and refresh-body rules match the Python facade', { skip: !available && `no Python venv at ${PYTHON}` }, async () => {
+test('error responses, sign-in bodies and refresh-body rules match the Python facade', { skip }, async () => {
   const result = spawnSync(PYTHON, ['-c', PY_SCRIPT], {
     input: JSON.stringify({ configs: CONFIGS, errors: ERRORS, bodies: BODIES }),
     encoding: 'utf8',
