@@ -13,6 +13,7 @@ const { startApp } = require('./helpers/express-app');
 const { error } = require('./helpers/express-expect');
 
 const JSON_TYPE = { 'content-type': 'application/json' };
+const FORM = 'application/x-www-form-urlencoded';
 
 test('parseRefreshBody accepts JSON objects and empty bodies', () => {
   const cases = [
@@ -86,12 +87,13 @@ for (const mode of ['header', 'both']) {
         { body: `{"refresh_token": "${'a'.repeat(20000)}"}`, headers: JSON_TYPE },
         // Not JSON: a cross-site form could send these without a preflight.
         { body: tokenBody, headers: { 'content-type': 'text/plain' } },
-        { body: `refresh_token=${tokens.refresh_token}`, headers: { 'content-type': 'application/x-www-form-urlencoded' } },
+        { body: `refresh_token=${tokens.refresh_token}`, headers: { 'content-type': FORM } },
         { body: tokenBody },
       ];
       for (const options of malformed) {
         const r = await bearerClient().post(path, options);
-        assert.deepEqual([r.status, r.body], [400, error('invalid_argument')], `${path} ${JSON.stringify(options).slice(0, 80)}`);
+        const what = `${path} ${JSON.stringify(options).slice(0, 80)}`;
+        assert.deepEqual([r.status, r.body], [400, error('invalid_argument')], what);
         assert.equal(r.headers.get('set-cookie'), null);
         assert.equal(r.headers.get('www-authenticate'), null);
       }
@@ -101,7 +103,14 @@ for (const mode of ['header', 'both']) {
       assert.deepEqual([r.status, r.body], [400, error('invalid_argument')]);
       assert.equal(r.headers.connection, 'close');
       // No token: 401 with the bare bearer challenge.
-      for (const options of [{}, { json: {} }, { json: { refresh_token: '' } }, { json: { refresh_token: null } }, { body: '  ', headers: JSON_TYPE }]) {
+      const empty = [
+        {},
+        { json: {} },
+        { json: { refresh_token: '' } },
+        { json: { refresh_token: null } },
+        { body: '  ', headers: JSON_TYPE },
+      ];
+      for (const options of empty) {
         const r = await bearerClient().post(path, options);
         assert.deepEqual(
           [r.status, r.body, r.headers.get('www-authenticate')],
@@ -131,7 +140,8 @@ test('cookie mode never reads the body', async (t) => {
   const csrf = frontToken(cookies.sw_front.value).csrf;
   const r = await client.post('/auth/refresh', { body: '{not json', headers: { ...JSON_TYPE, 'x-csrf-token': csrf } });
   assert.equal(r.status, 200, r.text);
-  assert.deepEqual(Object.keys(r.body), ['user_id', 'session_handle', 'access_expires_at', 'refresh_expires_at', 'front_token']);
+  const keys = ['user_id', 'session_handle', 'access_expires_at', 'refresh_expires_at', 'front_token'];
+  assert.deepEqual(Object.keys(r.body), keys);
 });
 
 test('a body parser that already ran is honoured, with the same rules', async (t) => {

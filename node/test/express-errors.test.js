@@ -94,7 +94,8 @@ test('errorHandler answers every code with its status, body and headers', async 
               : null;
       assert.equal(r.headers.get('www-authenticate'), expectedChallenge, `${mode} ${code}`);
       const cleared = mode !== 'header' && (code === 'token_theft' || code === 'unauthorised');
-      assert.deepEqual(Object.keys(r.cookies).sort(), cleared ? ['sw_access', 'sw_front', 'sw_refresh'] : [], `${mode} ${code}`);
+      const names = cleared ? ['sw_access', 'sw_front', 'sw_refresh'] : [];
+      assert.deepEqual(Object.keys(r.cookies).sort(), names, `${mode} ${code}`);
       // The body carries the public sentence only: no handle, user, reason or store detail.
       assert.ok(!r.text.includes('uma') && !r.text.includes('broken.db'), r.text);
     }
@@ -135,10 +136,16 @@ test('errorResponse headers match the Python facade', async (t) => {
   assert.equal(clearing.length, 3);
   assert.deepEqual(cookie.headers, [['cache-control', 'no-store'], ...clearing]);
   const header = sessionward({ manager, http: new HttpSessions({ mode: 'header' }) }).errorResponse(errors.token_theft);
-  assert.deepEqual(header.headers, [['cache-control', 'no-store'], ['www-authenticate', 'Bearer error="invalid_token"']]);
+  assert.deepEqual(header.headers, [
+    ['cache-control', 'no-store'],
+    ['www-authenticate', 'Bearer error="invalid_token"'],
+  ]);
   const claim = sessionward({ manager, http: new HttpSessions({ mode: 'both' }) }).errorResponse(errors.invalid_claim);
   assert.equal(claim.status, 403);
-  assert.deepEqual(claim.headers, [['cache-control', 'no-store'], ['www-authenticate', 'Bearer error="insufficient_scope"']]);
+  assert.deepEqual(claim.headers, [
+    ['cache-control', 'no-store'],
+    ['www-authenticate', 'Bearer error="insufficient_scope"'],
+  ]);
 });
 
 test('a sign-in refused by the core sets no cookie and creates no session', async (t) => {
@@ -213,7 +220,9 @@ test('middleware never returns a promise and hands async failures to next (Expre
   ({ err } = await call(sessions.optionalSession(), request({})));
   assert.equal(err, undefined);
   // The error handler forwards what it does not own.
-  const forwarded = await new Promise((resolve) => sessions.errorHandler()(new Error('x'), request({}), response(), resolve));
+  const forwarded = await new Promise((resolve) =>
+    sessions.errorHandler()(new Error('x'), request({}), response(), resolve),
+  );
   assert.equal(forwarded.message, 'x');
   // An answer already started cannot carry an error response: forwarded too.
   const started = await new Promise((resolve) =>

@@ -98,7 +98,8 @@ test('error responses, sign-in bodies and refresh-body rules match the Python fa
   assert.equal(result.status, 0, result.stderr);
   const python = JSON.parse(result.stdout);
 
-  const manager = new native.SessionManager({ issuer: 'https://issuer.test', audience: 'api.test', store: new native.MemoryStore() });
+  const store = new native.MemoryStore();
+  const manager = new native.SessionManager({ issuer: 'https://issuer.test', audience: 'api.test', store });
   const classes = {
     try_refresh: native.TryRefreshError,
     unauthorised: native.UnauthorisedError,

@@ -27,7 +27,8 @@ test('Express 4: cookie mode sign-in, CSRF, expiry, refresh, theft, sign-out', {
   const front = frontToken(r.cookies.sw_front.value);
   const first = r.cookies;
   assert.equal((await client.get('/me')).body.user_id, 'alice');
-  assert.deepEqual([(await client.post('/items')).status, (await client.post('/items', { headers: { 'x-csrf-token': front.csrf } })).status], [401, 200]);
+  assert.equal((await client.post('/items')).status, 401);
+  assert.equal((await client.post('/items', { headers: { 'x-csrf-token': front.csrf } })).status, 200);
   clock.now = body.access_expires_at + LEEWAY;
   r = await client.get('/me');
   assert.deepEqual([r.status, r.body], [401, error('try_refresh')]);
@@ -37,7 +38,10 @@ test('Express 4: cookie mode sign-in, CSRF, expiry, refresh, theft, sign-out', {
   assert.equal((await client.get('/live')).status, 200); // the async store read reaches next()
   clock.advance(GRACE + 1);
   r = await new Client(url).post('/auth/refresh', {
-    headers: { cookie: `sw_refresh=${first.sw_refresh.value}; sw_front=${first.sw_front.value}`, 'x-csrf-token': front.csrf },
+    headers: {
+      cookie: `sw_refresh=${first.sw_refresh.value}; sw_front=${first.sw_front.value}`,
+      'x-csrf-token': front.csrf,
+    },
   });
   assert.deepEqual([r.status, r.body], [401, error('token_theft')]);
   assert.equal((await nextTheft()).sessionHandle, body.session_handle);

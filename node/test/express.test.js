@@ -93,7 +93,10 @@ for (const store of ['memory', 'sqlite']) {
     assert.deepEqual(Object.keys(newCookies).sort(), ['sw_access', 'sw_front', 'sw_refresh']);
     for (const name of Object.keys(newCookies)) assert.notEqual(newCookies[name].value, cookies[name].value);
     const newLifetime = refreshed.refresh_expires_at - clock.now;
-    assert.deepEqual(newCookies.sw_refresh.attributes, attrs(`Max-Age=${newLifetime}`, 'Secure', 'SameSite=Lax', 'Path=/auth/refresh', 'HttpOnly'));
+    assert.deepEqual(
+      newCookies.sw_refresh.attributes,
+      attrs(`Max-Age=${newLifetime}`, 'Secure', 'SameSite=Lax', 'Path=/auth/refresh', 'HttpOnly'),
+    );
     const newFront = frontToken(newCookies.sw_front.value);
     assert.notEqual(newFront.csrf, front.csrf);
 

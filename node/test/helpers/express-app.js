@@ -97,7 +97,8 @@ async function startApp(t, options = {}) {
   });
   const server = await listen(makeApp(sessions, options));
   t.after(server.close);
-  const nextTheft = () => (thefts.length ? Promise.resolve(thefts[thefts.length - 1]) : new Promise((r) => waiters.push(r)));
+  const nextTheft = () =>
+    thefts.length ? Promise.resolve(thefts[thefts.length - 1]) : new Promise((r) => waiters.push(r));
   return { url: server.url, clock, manager, sessions, thefts, nextTheft, logger };
 }
 

@@ -58,7 +58,8 @@ class Client {
   cookieHeader(requestPath) {
     const pairs = [];
     for (const [name, { value, path: cookiePath }] of this.jar) {
-      if (requestPath === cookiePath || requestPath.startsWith(cookiePath.endsWith('/') ? cookiePath : `${cookiePath}/`)) {
+      const prefix = cookiePath.endsWith('/') ? cookiePath : `${cookiePath}/`;
+      if (requestPath === cookiePath || requestPath.startsWith(prefix)) {
         pairs.push(`${name}=${value}`);
       }
     }
