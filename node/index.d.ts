@@ -120,7 +120,7 @@ export declare class Key {
    * An HS256 key from a shared secret of at least 32 bytes (a `Buffer` or `Uint8Array`, never a string,
    * so a secret is not confused with its text encoding).
    */
-  static fromSecret(secret: Uint8Array, kid?: string): Key
+  static fromSecret(secret: Buffer | Uint8Array, kid?: string): Key
   /** The key id. */
   get kid(): string
   /** The pinned algorithm. */

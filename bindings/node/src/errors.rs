@@ -17,9 +17,8 @@ thread_local! {
     static FACTORY: Cell<Option<&'static Factory>> = const { Cell::new(None) };
 }
 
-/// Called once by the loader (`index.js`) with the function that builds sessionward's error objects.
-#[napi_derive::napi(skip_typescript)]
-pub fn register_error_factory(factory: Function<'_, Value, Unknown<'static>>) -> Result<()> {
+/// Keep the function that builds sessionward's error objects for this JavaScript thread.
+pub fn register(factory: Function<'_, Value, Unknown<'static>>) -> Result<()> {
     let reference: &'static Factory = Box::leak(Box::new(factory.create_ref()?));
     FACTORY.with(|f| f.set(Some(reference)));
     Ok(())

@@ -54,7 +54,7 @@ impl Key {
 
     /// An HS256 key from a shared secret of at least 32 bytes (a `Buffer` or `Uint8Array`, never a string,
     /// so a secret is not confused with its text encoding).
-    #[napi(ts_args_type = "secret: Uint8Array, kid?: string")]
+    #[napi(ts_args_type = "secret: Buffer | Uint8Array, kid?: string")]
     pub fn from_secret(env: Env, secret: Unknown<'_>, kid: Option<Unknown<'_>>) -> Result<Key> {
         let bytes: Vec<u8> = if !is_nullish(&secret) && secret.is_buffer()? {
             use napi::bindgen_prelude::FromNapiValue;

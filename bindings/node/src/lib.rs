@@ -10,7 +10,14 @@ mod store;
 mod task;
 mod types;
 
+use napi::bindgen_prelude::{Function, Unknown};
 use napi_derive::napi;
+
+/// Called once by the loader (`index.js`) with the function that builds sessionward's error objects.
+#[napi(skip_typescript)]
+pub fn register_error_factory(factory: Function<'_, serde_json::Value, Unknown<'static>>) -> napi::Result<()> {
+    errors::register(factory)
+}
 
 /// Every stable error code, in the order of the core's `Error::CODES` (exported as `ERROR_CODES`).
 #[napi(skip_typescript)]

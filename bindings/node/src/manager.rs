@@ -275,7 +275,9 @@ impl SessionManager {
     }
 
     fn claims_object(env: &Env, claims: Unknown<'_>) -> Result<Map<String, Value>> {
-        let claims = convert::required(env, Some(claims), "claims", "a plain object")?;
+        if convert::is_nullish(&claims) {
+            return Err(type_error(env, "claims must be a plain object (use {} for none)".into()));
+        }
         convert::json_object(env, Some(claims), "claims")
     }
 }

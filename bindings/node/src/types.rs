@@ -3,7 +3,7 @@
 
 use crate::convert;
 use crate::errors::IntoJs;
-use napi::bindgen_prelude::Unknown;
+use napi::bindgen_prelude::{Either, Unknown};
 use napi::{Env, Result};
 use napi_derive::napi;
 use serde_json::{Map, Value};
@@ -63,8 +63,12 @@ impl AccessClaims {
     }
     /// One custom claim, or `undefined`.
     #[napi(ts_args_type = "name: string", ts_return_type = "any")]
-    pub fn get(&self, env: Env, name: Unknown<'_>) -> Result<Option<&Value>> {
-        Ok(self.inner.custom.get(&convert::string(&env, name, "name")?))
+    pub fn get(&self, env: Env, name: Unknown<'_>) -> Result<Either<&Value, ()>> {
+        // `()` is `undefined`, as for a missing property.
+        Ok(match self.inner.custom.get(&convert::string(&env, name, "name")?) {
+            Some(value) => Either::A(value),
+            None => Either::B(()),
+        })
     }
     /// Throw the `invalid_claim` error (HTTP 403) unless custom claim `name` equals `value`.
     #[napi(ts_args_type = "name: string, value: any")]
