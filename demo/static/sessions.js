@@ -24,8 +24,8 @@ function row(session) {
   button.addEventListener('click', async () => {
     if (session.current) return client.logout();
     const done = await api(`/api/sessions/${encodeURIComponent(session.handle)}/revoke`, 'POST');
-    if (done) status.textContent = 'Signed out that device.';
     await load();
+    if (done) status.textContent = 'Signed out that device.';
   });
   tr.insertCell().append(button);
   return tr;
@@ -33,8 +33,8 @@ function row(session) {
 
 document.querySelector('#revoke-others').addEventListener('click', async () => {
   const done = await api('/api/sessions/revoke-others', 'POST');
-  if (done) status.textContent = `Signed out ${done.revoked} other device${done.revoked === 1 ? '' : 's'}.`;
   await load();
+  if (done) status.textContent = `Signed out ${done.revoked} other device${done.revoked === 1 ? '' : 's'}.`;
 });
 
 await load();

@@ -13,8 +13,9 @@ const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 export const ARTIFACTS = join(ROOT, 'tests/e2e/artifacts');
 export const PASSWORD = 'correct horse battery staple';
 
-/** The demo's timing in these tests: short access tokens, a grace window shorter than them, no refresh-ahead
- * on the pages (so that the expired-token path is the one exercised). */
+/** The demo's timing in these tests: short access tokens; a grace window long enough for two tabs' refreshes
+ * sent together to converge (it counts whole seconds); no refresh-ahead on the pages, so that the expired-token
+ * path is the one exercised. */
 export const TIMING = { accessTtl: 5, gracePeriod: 2 };
 
 const CHROMIUM = process.env.SESSIONWARD_CHROMIUM ?? '/usr/bin/chromium';
