@@ -61,15 +61,18 @@ const CLASSES = {
   store_unavailable: StoreUnavailableError,
 }
 
-// Called by the addon: `kind` is 'sessionward' for a core error, 'type'/'range' for a bad argument.
-function makeError({ message, fields }) {
-  const { kind, ...rest } = fields
+// Called by the addon with the fields of one error: `kind` is 'sessionward' for a core error, 'type' or
+// 'range' for a bad argument; reason, session handle, user id and claim are null unless the code has them.
+function makeError(kind, code, status, message, publicMessage, reason, sessionHandle, userId, claim) {
+  const fields = { code, status, publicMessage }
+  if (reason !== null) fields.reason = reason
+  if (sessionHandle !== null) fields.sessionHandle = sessionHandle
+  if (userId !== null) fields.userId = userId
+  if (claim !== null) fields.claim = claim
   if (kind === 'type' || kind === 'range') {
-    const err = kind === 'type' ? new TypeError(message) : new RangeError(message)
-    return Object.assign(err, rest)
+    return Object.assign(kind === 'type' ? new TypeError(message) : new RangeError(message), fields)
   }
-  const C = CLASSES[rest.code] || SessionwardError
-  return new C(message, rest)
+  return new (CLASSES[code] || SessionwardError)(message, fields)
 }
 native.registerErrorFactory(makeError)
 

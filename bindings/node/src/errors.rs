@@ -4,13 +4,18 @@
 //! `instanceof` works; the loader registers a factory for them when it loads the addon, and every error is
 //! built by that factory from the core's code, HTTP status, message and public sentence.
 
-use napi::bindgen_prelude::{Function, FunctionRef, Unknown};
+use napi::bindgen_prelude::{FnArgs, Function, FunctionRef, Unknown};
 use napi::{Env, Result};
-use serde_json::{Map, Value, json};
 use sessionward::Error;
 use std::cell::Cell;
 
-type Factory = FunctionRef<Value, Unknown<'static>>;
+/// The fields of one error, passed positionally (an object literal built in JavaScript is cheaper than one
+/// built through napi, and rejection is on an attacker's budget): kind (`"sessionward"`, `"type"` or
+/// `"range"`), code, status, message, public message, reason, session handle, user id, claim.
+pub type Fields<'a> =
+    (&'a str, &'a str, u32, String, &'a str, Option<String>, Option<String>, Option<String>, Option<String>);
+
+type Factory = FunctionRef<FnArgs<Fields<'static>>, Unknown<'static>>;
 
 thread_local! {
     // One per JavaScript thread (main thread or worker), leaked: it lives as long as the environment.
@@ -18,31 +23,16 @@ thread_local! {
 }
 
 /// Keep the function that builds sessionward's error objects for this JavaScript thread.
-pub fn register(factory: Function<'_, Value, Unknown<'static>>) -> Result<()> {
+pub fn register(factory: Function<'_, FnArgs<Fields<'static>>, Unknown<'static>>) -> Result<()> {
     let reference: &'static Factory = Box::leak(Box::new(factory.create_ref()?));
     FACTORY.with(|f| f.set(Some(reference)));
     Ok(())
 }
 
-/// Build a JavaScript error of `kind` (`"sessionward"`, `"type"` or `"range"`) from its fields.
-fn build(
-    env: &Env,
-    kind: &str,
-    code: &str,
-    status: u16,
-    message: String,
-    public: &str,
-    extra: Map<String, Value>,
-) -> napi::Error {
-    let mut fields = extra;
-    fields.insert("kind".into(), kind.into());
-    fields.insert("code".into(), code.into());
-    fields.insert("status".into(), status.into());
-    fields.insert("publicMessage".into(), public.into());
-    let built = FACTORY.with(Cell::get).map(|factory| {
-        let message = message.clone();
-        factory.borrow_back(env).and_then(|f| f.call(json!({ "message": message, "fields": fields })))
-    });
+fn build(env: &Env, fields: Fields<'static>) -> napi::Error {
+    let (code, message) = (fields.1, fields.3.clone());
+    let built =
+        FACTORY.with(Cell::get).map(|factory| factory.borrow_back(env).and_then(|f| f.call(FnArgs::from(fields))));
     match built {
         Some(Ok(error)) => napi::Error::from(error),
         // The addon was loaded without `index.js`: a plain error still carries the code.
@@ -52,26 +42,21 @@ fn build(
 
 /// The JavaScript error for a core error; its message is the core's, which never contains a secret.
 pub fn core(env: &Env, err: Error) -> napi::Error {
-    let mut extra = Map::new();
-    match &err {
-        Error::Unauthorised { reason } => {
-            extra.insert("reason".into(), format!("{reason:?}").into());
-        }
-        Error::TokenTheft { session_handle, user_id } => {
-            extra.insert("sessionHandle".into(), session_handle.as_str().into());
-            extra.insert("userId".into(), user_id.as_str().into());
-        }
-        Error::InvalidClaim { claim, .. } => {
-            extra.insert("claim".into(), claim.as_str().into());
-        }
+    let (code, status, public, message) = (err.code(), err.http_status().into(), err.public_message(), err.to_string());
+    let (mut reason, mut session_handle, mut user_id, mut claim) = (None, None, None, None);
+    match err {
+        Error::Unauthorised { reason: r } => reason = Some(format!("{r:?}")),
+        Error::TokenTheft { session_handle: s, user_id: u } => (session_handle, user_id) = (Some(s), Some(u)),
+        Error::InvalidClaim { claim: c, .. } => claim = Some(c),
         _ => {}
     }
-    build(env, "sessionward", err.code(), err.http_status(), err.to_string(), err.public_message(), extra)
+    build(env, ("sessionward", code, status, message, public, reason, session_handle, user_id, claim))
 }
 
-fn invalid_argument(env: &Env, kind: &str, message: String) -> napi::Error {
+fn invalid_argument(env: &Env, kind: &'static str, message: String) -> napi::Error {
     let sample = Error::InvalidArgument(String::new());
-    build(env, kind, sample.code(), sample.http_status(), message, sample.public_message(), Map::new())
+    let (code, status, public) = (sample.code(), sample.http_status().into(), sample.public_message());
+    build(env, (kind, code, status, message, public, None, None, None, None))
 }
 
 /// A `TypeError` (code `invalid_argument`) for an argument of the wrong type.

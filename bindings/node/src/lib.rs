@@ -10,12 +10,14 @@ mod store;
 mod task;
 mod types;
 
-use napi::bindgen_prelude::{Function, Unknown};
+use napi::bindgen_prelude::{FnArgs, Function, Unknown};
 use napi_derive::napi;
 
 /// Called once by the loader (`index.js`) with the function that builds sessionward's error objects.
 #[napi(skip_typescript)]
-pub fn register_error_factory(factory: Function<'_, serde_json::Value, Unknown<'static>>) -> napi::Result<()> {
+pub fn register_error_factory(
+    factory: Function<'_, FnArgs<errors::Fields<'static>>, Unknown<'static>>,
+) -> napi::Result<()> {
     errors::register(factory)
 }
 
