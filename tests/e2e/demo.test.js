@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import {
   ARTIFACTS,
+  callApiButton,
   expressUnavailable,
   freshDataDir,
   launchBrowser,
@@ -108,10 +109,8 @@ for (const kind of serversToTest()) {
       const refreshed = page.evaluate(
         () => new Promise((ok) => globalThis.demo.client.addEventListener('refreshed', (e) => ok(e.detail), { once: true })),
       );
-      await page.click('#call-api');
-      await page.waitForFunction(() => document.querySelector('#events').textContent.includes('session refreshed'));
+      await callApiButton(page);
       assert.equal((await refreshed).source, 'network');
-      await page.waitForFunction(() => document.querySelector('#events li')?.textContent.includes('API answered'));
       const calls = responses.filter((r) => r.path === '/api/me' || r.path === '/auth/refresh');
       assert.deepEqual(
         calls.map((r) => `${r.method} ${r.path} ${r.status}`),
@@ -224,8 +223,8 @@ for (const kind of serversToTest()) {
       // The legitimate tab refreshes: silently on its next call once the access token has expired, then ahead of
       // expiry. The stolen refresh token is now two generations old, a replay whatever the grace window.
       await waitForAccessExpiry(victimPage);
-      await victimPage.click('#call-api');
-      await victimPage.waitForFunction(() => document.querySelector('#events').textContent.includes('session refreshed'));
+      await callApiButton(victimPage);
+      assert.match(await victimPage.textContent('#events'), /session refreshed/);
       assert.equal(await victimPage.evaluate(() => globalThis.demo.client.refresh()), true);
 
       // The thief replays the superseded token: the server detects the theft and revokes the session.
@@ -248,6 +247,7 @@ for (const kind of serversToTest()) {
       await victimPage.click('#call-api');
       assert.equal(await told, 'theft');
       await victimPage.waitForURL(`${url}/?reason=theft`);
+      await victimPage.locator('#notice').waitFor({ state: 'visible' }); // once the page's script has run
       assert.match(await victimPage.textContent('#notice'), /used again from somewhere else/);
       assert.deepEqual(await sessionCookies(victim), {}, "the victim's cookies are cleared");
       await victim.close();
@@ -278,8 +278,7 @@ for (const kind of serversToTest()) {
       await mine.page.waitForFunction(() => document.querySelectorAll('#sessions tbody tr').length === 2);
       await second.page.click('#call-api');
       await second.page.waitForURL(`${url}/?reason=unauthorised`);
-      await third.page.click('#call-api');
-      await third.page.waitForFunction(() => document.querySelector('#events li')?.textContent.includes('API answered'));
+      await callApiButton(third.page);
 
       await mine.page.click('#revoke-others');
       await mine.page.waitForFunction(() => document.querySelector('#status').textContent === 'Signed out 1 other device.');

@@ -118,6 +118,17 @@ export async function signIn(page, url, user = 'alice') {
   await page.waitForFunction(() => document.querySelector('#api-result').textContent !== '');
 }
 
+/** Click the protected page's "Call the protected API" and wait for its answer to be logged. */
+export async function callApiButton(page) {
+  const answered = () => page.$$eval('#events li', (items) => items.filter((li) => li.textContent.includes('API answered')).length);
+  const before = await answered();
+  await page.click('#call-api');
+  await page.waitForFunction(
+    (n) => [...document.querySelectorAll('#events li')].filter((li) => li.textContent.includes('API answered')).length > n,
+    before,
+  );
+}
+
 /** The session cookies of a browser context, by name. */
 export async function sessionCookies(context) {
   const cookies = await context.cookies();
