@@ -14,6 +14,7 @@ use postgres::error::SqlState;
 use postgres::{Client, NoTls, Row};
 use r2d2_postgres::PostgresConnectionManager;
 use serde_json::{Map, Value};
+use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
 /// The key of the transaction-scoped advisory lock that serialises migrations across instances.
@@ -221,20 +222,29 @@ type Pool = r2d2::Pool<Manager>;
 ///   a transaction-scoped advisory lock, so concurrent first opens are safe. Teams that manage the schema
 ///   themselves can take the SQL from [`PostgresStore::migrations_sql`].
 /// - Connections do not use TLS: reach the database over a trusted network (or a local TLS proxy).
+/// - Safe across `fork()` (pre-fork servers such as gunicorn `--preload`): a forked child opens its own pool on
+///   its first call and never touches the connections it inherited.
 ///
 /// The tables hold refresh-token hashes (not tokens) and, if the key ring is shared through the store, private
 /// signing keys: grant access to them as to a secret.
 pub struct PostgresStore {
-    pool: Pool,
+    pool: Mutex<ProcessPool>,
+    /// Kept to build a new pool in a forked child.
+    options: PostgresOptions,
     sql: Sql,
-    prefix: String,
+}
+
+/// A pool and the process that built it: a forked child must not use its parent's connections.
+struct ProcessPool {
+    pool: Pool,
+    pid: u32,
 }
 
 impl std::fmt::Debug for PostgresStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("PostgresStore")
-            .field("table_prefix", &self.prefix)
-            .field("pool_size", &self.pool.max_size())
+            .field("table_prefix", &self.options.table_prefix)
+            .field("pool_size", &self.options.pool_size)
             .finish_non_exhaustive()
     }
 }
@@ -267,6 +277,26 @@ fn create_migrations_table(prefix: &str) -> String {
     format!("CREATE TABLE IF NOT EXISTS {prefix}schema_migrations (version INTEGER PRIMARY KEY)")
 }
 
+/// A pool of connections to the database `options` names, with one connection open (so a bad URL, login or
+/// unreachable server fails here).
+fn build_pool(options: &PostgresOptions) -> Result<Pool> {
+    let mut config: postgres::Config =
+        options.url.parse().map_err(|e| Error::InvalidArgument(format!("the PostgreSQL URL is not valid: {e}")))?;
+    config.connect_timeout(options.connect_timeout);
+    if config.get_application_name().is_none() {
+        config.application_name("sessionward");
+    }
+    r2d2::Pool::builder()
+        .max_size(options.pool_size)
+        .min_idle(Some(1))
+        .connection_timeout(options.connect_timeout)
+        .connection_customizer(Box::new(Customizer {
+            statement_timeout_ms: options.statement_timeout.as_millis().max(1),
+        }))
+        .build(Manager(PostgresConnectionManager::new(config, NoTls)))
+        .map_err(|e| Error::store("connecting to PostgreSQL", e))
+}
+
 impl PostgresStore {
     /// Connect to the database at `url` with the default options and bring the schema up to date.
     pub fn connect(url: &str) -> Result<Self> {
@@ -283,22 +313,8 @@ impl PostgresStore {
         if options.pool_size == 0 {
             return Err(Error::InvalidArgument("pool_size must be at least 1".into()));
         }
-        let mut config: postgres::Config =
-            options.url.parse().map_err(|e| Error::InvalidArgument(format!("the PostgreSQL URL is not valid: {e}")))?;
-        config.connect_timeout(options.connect_timeout);
-        if config.get_application_name().is_none() {
-            config.application_name("sessionward");
-        }
-        let pool = r2d2::Pool::builder()
-            .max_size(options.pool_size)
-            .min_idle(Some(1))
-            .connection_timeout(options.connect_timeout)
-            .connection_customizer(Box::new(Customizer {
-                statement_timeout_ms: options.statement_timeout.as_millis().max(1),
-            }))
-            .build(Manager(PostgresConnectionManager::new(config, NoTls)))
-            .map_err(|e| Error::store("connecting to PostgreSQL", e))?;
-        let store = Self { pool, sql: Sql::new(&options.table_prefix), prefix: options.table_prefix };
+        let pool = ProcessPool { pool: build_pool(&options)?, pid: std::process::id() };
+        let store = Self { pool: Mutex::new(pool), sql: Sql::new(&options.table_prefix), options };
         store.migrate()?;
         Ok(store)
     }
@@ -320,14 +336,29 @@ impl PostgresStore {
         Ok(out)
     }
 
+    /// This process's pool.
+    fn pool(&self) -> Result<Pool> {
+        // Only the pid check and an `Arc` clone happen under the lock: no statement runs while it is held.
+        let mut current = self.pool.lock().unwrap_or_else(PoisonError::into_inner);
+        // A pool must not cross fork() (pre-fork servers such as gunicorn --preload): its sockets are the
+        // parent's and r2d2's worker threads did not survive. A forked child builds its own pool. The inherited
+        // one is leaked, not dropped: dropping a `postgres::Client` sends Terminate on the socket it holds, which
+        // would end the parent's database session. Failing to connect leaves it in place (unused) for a retry.
+        if current.pid != std::process::id() {
+            let fresh = ProcessPool { pool: build_pool(&self.options)?, pid: std::process::id() };
+            std::mem::forget(std::mem::replace(&mut *current, fresh));
+        }
+        Ok(current.pool.clone())
+    }
+
     fn conn(&self) -> Result<r2d2::PooledConnection<Manager>> {
-        self.pool.get().map_err(|e| Error::store("getting a PostgreSQL connection", e))
+        self.pool()?.get().map_err(|e| Error::store("getting a PostgreSQL connection", e))
     }
 
     /// Apply the migrations not yet applied, in one transaction under the migration advisory lock.
     fn migrate(&self) -> Result<()> {
         let fail = |e: postgres::Error| pg("migrating the PostgreSQL schema", &e);
-        let p = &self.prefix;
+        let p = &self.options.table_prefix;
         let mut conn = self.conn()?;
         let mut tx = conn.transaction().map_err(fail)?;
         tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK]).map_err(fail)?;
