@@ -22,16 +22,10 @@ test('express.d.ts type-checks (tsc --strict)', { skip: !fs.existsSync(tsc) && '
       '--module', 'nodenext',
       '--moduleResolution', 'nodenext',
       '--esModuleInterop',
-      '--skipLibCheck', 'false',
       '--types', 'node',
       path.join(__dirname, 'helpers', 'express-typing.ts'),
     ],
     { cwd: root, encoding: 'utf8' },
   );
-  // @types/node 20.9 predates TypeScript 5.7's generic typed arrays and reports errors of its own under
-  // TypeScript 5.9; any diagnostic elsewhere (express.d.ts, index.d.ts, the typing file) fails the test.
-  const diagnostics = `${result.stdout}${result.stderr}`.split('\n').filter((line) => /error TS\d+/.test(line));
-  const ours = diagnostics.filter((line) => !line.startsWith('node_modules/@types/node/'));
-  assert.deepEqual(ours, []);
-  assert.ok(result.status === 0 || diagnostics.length > 0, `${result.stdout}${result.stderr}`);
+  assert.equal(result.status, 0, `${result.stdout}${result.stderr}`);
 });
