@@ -179,7 +179,9 @@ app.post('/api/sessions/revoke-others', liveSession, async (req, res) => {
 app.post('/api/sessions/:handle/revoke', liveSession, async (req, res) => {
   const session = await manager.getSession(req.params.handle);
   // Someone else's handle answers exactly like an unknown one.
-  if (session === null || session.userId !== req.auth.userId) return res.status(404).json({ detail: 'no such session' });
+  if (session === null || session.userId !== req.auth.userId) {
+    return res.status(404).json({ detail: 'no such session' });
+  }
   res.json({ revoked: await manager.revoke(req.params.handle) });
 });
 

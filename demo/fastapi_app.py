@@ -48,7 +48,8 @@ def _seconds(name: str, default: int) -> int:
     return int(value) if value.strip() else default
 
 
-DB_PATH = Path(os.environ.get("SESSIONWARD_DEMO_DB") or Path(tempfile.gettempdir(), "sessionward-demo", "sessions.sqlite3"))
+DEFAULT_DB = Path(tempfile.gettempdir(), "sessionward-demo", "sessions.sqlite3")
+DB_PATH = Path(os.environ.get("SESSIONWARD_DEMO_DB") or DEFAULT_DB)
 DB_PATH.parent.mkdir(parents=True, exist_ok=True)
 ACCESS_TTL = _seconds("SESSIONWARD_DEMO_ACCESS_TTL", 20)
 REFRESH_AHEAD = _seconds("SESSIONWARD_DEMO_REFRESH_AHEAD", 5)
@@ -107,7 +108,8 @@ async def live_session(claims: Annotated[AccessClaims, Depends(sessions.require_
     session = await manager.aget_session(claims.session_handle)
     if session is None or session.user_id != claims.user_id:
         if was_stolen(claims.session_handle):
-            raise TokenTheftError("token_theft: the session was revoked after a refresh token replay", claims.session_handle, claims.user_id)
+            message = "token_theft: the session was revoked after a refresh token replay"
+            raise TokenTheftError(message, claims.session_handle, claims.user_id)
         raise UnauthorisedError("unauthorised: the session was revoked; sign in again", "SessionRevoked")
     return claims
 
@@ -147,7 +149,13 @@ app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
 @app.get("/api/config")
 def config() -> dict[str, Any]:
-    return {"server": "fastapi", "access_ttl": ACCESS_TTL, "refresh_ahead": REFRESH_AHEAD, "password": CONFIG["password"], "users": list(CONFIG["users"])}
+    return {
+        "server": "fastapi",
+        "access_ttl": ACCESS_TTL,
+        "refresh_ahead": REFRESH_AHEAD,
+        "password": CONFIG["password"],
+        "users": list(CONFIG["users"]),
+    }
 
 
 @app.post("/api/login")
@@ -164,7 +172,8 @@ async def login(request: Request, response: Response) -> dict[str, Any]:
     # Constant-time comparison, and the same answer for unknown users and wrong passwords.
     if not (hmac.compare_digest(password.encode(), CONFIG["password"].encode()) and known):
         raise HTTPException(401, "unknown user or wrong password")
-    issued = await sessions.alogin(response, username, request=request, access_claims={"name": CONFIG["users"][username]})
+    claims = {"name": CONFIG["users"][username]}
+    issued = await sessions.alogin(response, username, request=request, access_claims=claims)
     return sessions.login_response_data(issued)
 
 

@@ -2,8 +2,9 @@ import { api, client, config, leaveWhenSignedOut, time } from './common.js';
 
 leaveWhenSignedOut();
 const events = document.querySelector('#events');
-function log(text) {
+function log(text, kind) {
   const item = document.createElement('li');
+  if (kind) item.className = kind;
   item.textContent = `${new Date().toLocaleTimeString()} ${text}`;
   events.prepend(item);
 }
@@ -13,7 +14,7 @@ async function callApi() {
   if (!me) return;
   document.querySelector('#who').textContent = `${me.name} (${me.user_id})`;
   document.querySelector('#api-result').textContent = JSON.stringify(me, null, 2);
-  log(`API answered (token issued ${time(me.issued_at)})`);
+  log(`API answered (token issued ${time(me.issued_at)})`, 'answered');
 }
 
 client.addEventListener('refreshed', (event) => {

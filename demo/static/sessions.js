@@ -15,7 +15,8 @@ function row(session) {
   const tr = document.createElement('tr');
   tr.dataset.handle = session.handle;
   if (session.current) tr.classList.add('current');
-  for (const text of [session.user_agent ?? 'unknown device', session.ip ?? '-', dateTime(session.created_at), dateTime(session.refreshed_at)]) {
+  const device = session.user_agent ?? 'unknown device';
+  for (const text of [device, session.ip ?? '-', dateTime(session.created_at), dateTime(session.refreshed_at)]) {
     tr.insertCell().textContent = text;
   }
   const button = document.createElement('button');

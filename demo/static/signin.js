@@ -33,6 +33,7 @@ document.querySelector('#signin').addEventListener('submit', async (event) => {
   } else {
     notice.hidden = false;
     notice.classList.remove('alarm');
-    notice.textContent = response.status === 401 ? 'Unknown user or wrong password.' : `Sign-in failed (${response.status}).`;
+    notice.textContent =
+      response.status === 401 ? 'Unknown user or wrong password.' : `Sign-in failed (${response.status}).`;
   }
 });

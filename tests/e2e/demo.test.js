@@ -48,7 +48,9 @@ for (const kind of serversToTest()) {
       if (dataDir) removeDir(dataDir);
     });
 
-    test('sign-in sets httpOnly access and refresh cookies (SameSite=Lax, scoped paths); script sees only the front token', LIMIT, async () => {
+    const signInTitle =
+      'sign-in sets httpOnly access and refresh cookies (SameSite=Lax, scoped paths); script sees only the front token';
+    test(signInTitle, LIMIT, async () => {
       const context = await browser.newContext();
       const page = await context.newPage();
       await signIn(page, url);
@@ -107,7 +109,7 @@ for (const kind of serversToTest()) {
 
       const responses = recordResponses(page);
       const refreshed = page.evaluate(
-        () => new Promise((ok) => globalThis.demo.client.addEventListener('refreshed', (e) => ok(e.detail), { once: true })),
+        () => new Promise((ok) => globalThis.demo.client.addEventListener('refreshed', (e) => ok(e.detail))),
       );
       await callApiButton(page);
       assert.equal((await refreshed).source, 'network');
@@ -132,7 +134,9 @@ for (const kind of serversToTest()) {
         const { createClient } = await import('/lib/sessionward-browser.js');
         const client = createClient({ refreshAhead: 1 });
         const before = client.session.expiresAt;
-        const detail = await new Promise((ok) => client.addEventListener('refreshed', (e) => ok(e.detail), { once: true }));
+        const detail = await new Promise((ok) => {
+          client.addEventListener('refreshed', (e) => ok(e.detail), { once: true });
+        });
         client.close();
         return { before, detail };
       });
@@ -164,7 +168,7 @@ for (const kind of serversToTest()) {
       await context.close();
     });
 
-    test('two tabs refreshing at the same moment without coordination both stay signed in (grace window)', LIMIT, async () => {
+    test('two uncoordinated tabs refreshing at the same moment both stay signed in (grace window)', LIMIT, async () => {
       const context = await browser.newContext();
       const tab1 = await context.newPage();
       await signIn(tab1, url);
@@ -208,12 +212,14 @@ for (const kind of serversToTest()) {
       assert.deepEqual(responses.map((r) => r.status), [200, 200]);
       const successors = responses.map((r) => r.cookies.map(refreshCookie).find(Boolean));
       assert.equal(successors[0], successors[1], 'both tabs received the same successor');
-      const statuses = await Promise.all([tab1, tab2].map((t) => t.evaluate(async () => (await globalThis.demo.client.fetch('/api/me')).status)));
-      assert.deepEqual(statuses, [200, 200], 'both still signed in');
+      const statusOf = (tab) => tab.evaluate(async () => (await globalThis.demo.client.fetch('/api/me')).status);
+      assert.deepEqual(await Promise.all([statusOf(tab1), statusOf(tab2)]), [200, 200], 'both still signed in');
       await context.close();
     });
 
-    test('a copied refresh token replayed after rotation revokes the session; the legitimate tab is told and lands on sign-in', LIMIT, async () => {
+    const theftTitle =
+      'a copied refresh token replayed after rotation revokes the session; the victim tab is told, lands on sign-in';
+    test(theftTitle, LIMIT, async () => {
       const victim = await browser.newContext();
       const victimPage = await victim.newPage();
       await signIn(victimPage, url);
@@ -266,7 +272,11 @@ for (const kind of serversToTest()) {
       await mine.page.goto(`${url}/sessions`);
       await mine.page.waitForSelector('#sessions tbody tr:nth-child(3)');
       const rows = await mine.page.$$eval('#sessions tbody tr', (trs) =>
-        trs.map((tr) => ({ device: tr.cells[0].textContent, ip: tr.cells[1].textContent, current: tr.classList.contains('current') })),
+        trs.map((tr) => ({
+          device: tr.cells[0].textContent,
+          ip: tr.cells[1].textContent,
+          current: tr.classList.contains('current'),
+        })),
       );
       assert.deepEqual(rows.map((r) => r.device), ['e2e-device-0', 'e2e-device-1', 'e2e-device-2']);
       assert.deepEqual(rows.map((r) => r.current), [true, false, false]);
@@ -280,8 +290,9 @@ for (const kind of serversToTest()) {
       await second.page.waitForURL(`${url}/?reason=unauthorised`);
       await callApiButton(third.page);
 
+      const done = 'Signed out 1 other device.';
       await mine.page.click('#revoke-others');
-      await mine.page.waitForFunction(() => document.querySelector('#status').textContent === 'Signed out 1 other device.');
+      await mine.page.waitForFunction((text) => document.querySelector('#status').textContent === text, done);
       assert.equal(await mine.page.locator('#sessions tbody tr').count(), 1);
       await third.page.click('#call-api');
       await third.page.waitForURL(`${url}/?reason=unauthorised`);

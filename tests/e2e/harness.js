@@ -76,7 +76,7 @@ export async function startDemo(kind, db) {
   const python = process.env.SESSIONWARD_PYTHON ?? join(ROOT, '.venv/bin/python');
   const [command, args] =
     kind === 'fastapi'
-      ? [python, ['-m', 'uvicorn', 'fastapi_app:app', '--host', '127.0.0.1', '--port', String(port), '--log-level', 'warning']]
+      ? [python, ['-m', 'uvicorn', 'fastapi_app:app', '--host', '127.0.0.1', '--port', `${port}`, '--log-level=error']]
       : [process.execPath, ['express_app.js']];
   const child = spawn(command, args, { cwd: join(ROOT, 'demo'), env, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
@@ -120,13 +120,9 @@ export async function signIn(page, url, user = 'alice') {
 
 /** Click the protected page's "Call the protected API" and wait for its answer to be logged. */
 export async function callApiButton(page) {
-  const answered = () => page.$$eval('#events li', (items) => items.filter((li) => li.textContent.includes('API answered')).length);
-  const before = await answered();
+  const before = await page.locator('#events li.answered').count();
   await page.click('#call-api');
-  await page.waitForFunction(
-    (n) => [...document.querySelectorAll('#events li')].filter((li) => li.textContent.includes('API answered')).length > n,
-    before,
-  );
+  await page.waitForFunction((n) => document.querySelectorAll('#events li.answered').length > n, before);
 }
 
 /** The session cookies of a browser context, by name. */

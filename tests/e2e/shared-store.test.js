@@ -38,7 +38,8 @@ after(async () => {
   if (dataDir) removeDir(dataDir);
 });
 
-test('a session signed in on the FastAPI demo is accepted and refreshed by the Express demo, and back', { skip, timeout: 60_000 }, async () => {
+const title = 'a session signed in on the FastAPI demo is accepted and refreshed by the Express demo, and back';
+test(title, { skip, timeout: 60_000 }, async () => {
   const context = await browser.newContext();
   const page = await context.newPage();
   await signIn(page, fastapi.url);
