@@ -431,3 +431,20 @@ test('host prefix and custom CSRF header', async (t) => {
   const r = await client.post('/auth/refresh', { headers: { 'x-my-csrf': csrf } });
   assert.equal(r.status, 200, r.text);
 });
+
+test('sign-in records the request metadata unless told otherwise', async (t) => {
+  const { url, manager, clock } = await startApp(t, {
+    extra: (app, sessions) => {
+      app.post('/login-private', async (req, res) => {
+        res.json(await sessions.login(res, 'max', { userAgent: null, ip: null, device: 'phone' }));
+      });
+    },
+  });
+  const headers = { 'user-agent': 'agent/1.0' };
+  const recorded = (await new Client(url).post('/login', { json: { user_id: 'max' }, headers })).body;
+  const bare = (await new Client(url).post('/login-private', { headers })).body;
+  const session = async (body) => manager.getSession(body.session_handle, { now: clock.now });
+  const [a, b] = [await session(recorded), await session(bare)];
+  assert.deepEqual([a.userAgent, a.ip, a.device], ['agent/1.0', '127.0.0.1', null]);
+  assert.deepEqual([b.userAgent, b.ip, b.device], [null, null, 'phone']);
+});
