@@ -353,3 +353,27 @@ fn store_is_send_and_sync() {
     fn assert_send_sync<T: Send + Sync>() {}
     assert_send_sync::<PostgresStore>();
 }
+
+/// A pooled connection the server closed (a restart, an idle timeout, `pg_terminate_backend`) is found on
+/// checkout and replaced: the next call succeeds. (Guards the pool's check on checkout, which costs a round
+/// trip: a cheaper check must still pass this.)
+#[test]
+fn connections_the_server_closed_are_replaced() {
+    let factory = factory_or_skip!();
+    // A unique application_name tells this store's server sessions apart from everyone else's.
+    let app = unique_prefix();
+    let base = url();
+    let url = format!("{base}{}application_name={app}", if base.contains('?') { '&' } else { '?' });
+    let store = factory.open_with(PostgresOptions { url, ..options() });
+    store.insert(&record("a", "u1", NOW)).unwrap();
+    let mut admin = raw().unwrap();
+    // With a timeout, pg_terminate_backend waits until the server process has ended (and closed its socket).
+    let kill = "SELECT pg_terminate_backend(pid, 10000) FROM pg_stat_activity WHERE application_name = $1";
+    for _ in 0..2 {
+        let killed: Vec<bool> = admin.query(kill, &[&app]).unwrap().iter().map(|r| r.get(0)).collect();
+        assert!(!killed.is_empty() && killed.iter().all(|k| *k), "{killed:?}");
+        assert_eq!(store.get("a").unwrap().unwrap().user_id, "u1");
+        assert!(store.delete("a", None).unwrap());
+        store.insert(&record("a", "u1", NOW)).unwrap();
+    }
+}
