@@ -28,6 +28,10 @@ export type UnauthorisedReason =
 export declare const ERROR_CODES: readonly ErrorCode[]
 /** Every `reason` of an `unauthorised` error. */
 export declare const UNAUTHORISED_REASONS: readonly UnauthorisedReason[]
+/** The HTTP status of each error code (the core's `Error::http_status`). */
+export declare const ERROR_STATUS: Readonly<Record<ErrorCode, number>>
+/** The fixed public sentence of each error code, sent in JSON bodies (the same in every package). */
+export declare const PUBLIC_MESSAGES: Readonly<Record<ErrorCode, string>>
 /** The package version. */
 export declare const version: string
 

@@ -30,27 +30,11 @@
 const { debuglog } = require('node:util');
 const native = require('./index.js');
 
-/** The HTTP status of each error code (the core's `Error::http_status`). */
-const STATUS_BY_CODE = Object.freeze({
-  try_refresh: 401,
-  unauthorised: 401,
-  token_theft: 401,
-  invalid_claim: 403,
-  invalid_argument: 400,
-  bad_configuration: 500,
-  store_unavailable: 503,
-});
+/** The HTTP status of each error code (the core's `Error::http_status`, through the addon). */
+const STATUS_BY_CODE = native.ERROR_STATUS;
 
-/** The `message` sent to clients for each code (Python's `errors.py` `public_message`). */
-const PUBLIC_MESSAGES = Object.freeze({
-  try_refresh: 'The access token has expired: refresh the session and retry.',
-  unauthorised: 'Not signed in, or the session is no longer valid: sign in again.',
-  token_theft: 'The session was ended because a refresh token was used twice: sign in again.',
-  invalid_claim: 'The session does not grant access to this resource.',
-  invalid_argument: 'The request was refused as malformed.',
-  bad_configuration: "The server's session configuration is invalid.",
-  store_unavailable: 'The session store is unavailable: retry later.',
-});
+/** The `message` sent to clients for each code (the core's `Error::public_message`, as in Python). */
+const PUBLIC_MESSAGES = native.PUBLIC_MESSAGES;
 
 /** The largest refresh or sign-out body read from a bearer client (a refresh token is 68 characters). */
 const MAX_REFRESH_BODY_BYTES = 16384;

@@ -78,6 +78,8 @@ native.registerErrorFactory(makeError)
 
 const ERROR_CODES = Object.freeze(native.errorCodes())
 const UNAUTHORISED_REASONS = Object.freeze(native.unauthorisedReasons())
+const ERROR_STATUS = Object.freeze(native.errorStatuses())
+const PUBLIC_MESSAGES = Object.freeze(native.publicMessages())
 
 module.exports = {
   SessionManager: native.SessionManager,
@@ -101,5 +103,7 @@ module.exports = {
   StoreUnavailableError,
   ERROR_CODES,
   UNAUTHORISED_REASONS,
+  ERROR_STATUS,
+  PUBLIC_MESSAGES,
   version: native.version(),
 }

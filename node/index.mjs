@@ -23,6 +23,8 @@ export const {
   StoreUnavailableError,
   ERROR_CODES,
   UNAUTHORISED_REASONS,
+  ERROR_STATUS,
+  PUBLIC_MESSAGES,
   version,
 } = sessionward
 export default sessionward

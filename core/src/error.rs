@@ -167,6 +167,20 @@ impl Error {
         "store_unavailable",
     ];
 
+    /// One error of each code, in the order of [`Error::CODES`], with empty details: for bindings and web
+    /// integrations that must list every code's [`Error::http_status`] and [`Error::public_message`].
+    pub fn one_of_each() -> [Error; 7] {
+        [
+            Self::TryRefresh,
+            Self::unauthorised(UnauthorisedReason::Missing),
+            Self::TokenTheft { session_handle: String::new(), user_id: String::new() },
+            Self::InvalidClaim { claim: String::new(), message: String::new() },
+            Self::InvalidArgument(String::new()),
+            Self::Config(String::new()),
+            Self::StoreUnavailable(String::new()),
+        ]
+    }
+
     pub(crate) fn unauthorised(reason: UnauthorisedReason) -> Self {
         Self::Unauthorised { reason }
     }
@@ -193,6 +207,8 @@ mod tests {
         ];
         let codes: Vec<_> = all.iter().map(Error::code).collect();
         assert_eq!(codes, Error::CODES);
+        let listed: Vec<_> = Error::one_of_each().iter().map(|e| (e.code(), e.http_status())).collect();
+        assert_eq!(listed, all.iter().map(|e| (e.code(), e.http_status())).collect::<Vec<_>>());
         assert_eq!(all[3].http_status(), 403);
         assert_eq!(all[2].http_status(), 401);
     }

@@ -23,6 +23,8 @@ import {
   StoreUnavailableError,
   ERROR_CODES,
   UNAUTHORISED_REASONS,
+  ERROR_STATUS,
+  PUBLIC_MESSAGES,
   version,
 } from 'sessionward'
 import type {
@@ -213,7 +215,9 @@ function errors(err: unknown): string {
   const codes: readonly ErrorCode[] = ERROR_CODES
   const reasons: readonly UnauthorisedReason[] = UNAUTHORISED_REASONS
   const v: string = version
-  void [codes, reasons, v]
+  const status: number = ERROR_STATUS.token_theft
+  const sentence: string = PUBLIC_MESSAGES[codes[0]]
+  void [codes, reasons, v, status, sentence]
   if (err instanceof TokenTheftError) return err.sessionHandle + err.userId
   if (err instanceof UnauthorisedError) return err.reason
   if (err instanceof InvalidClaimError) return err.claim

@@ -27,6 +27,18 @@ pub fn error_codes() -> Vec<&'static str> {
     sessionward::Error::CODES.to_vec()
 }
 
+/// The HTTP status of each error code (exported as `ERROR_STATUS`).
+#[napi(skip_typescript)]
+pub fn error_statuses() -> std::collections::HashMap<&'static str, u32> {
+    sessionward::Error::one_of_each().iter().map(|e| (e.code(), e.http_status().into())).collect()
+}
+
+/// The fixed public sentence of each error code, sent in JSON bodies (exported as `PUBLIC_MESSAGES`).
+#[napi(skip_typescript)]
+pub fn public_messages() -> std::collections::HashMap<&'static str, &'static str> {
+    sessionward::Error::one_of_each().iter().map(|e| (e.code(), e.public_message())).collect()
+}
+
 /// Every `reason` of an `unauthorised` error (exported as `UNAUTHORISED_REASONS`).
 #[napi(skip_typescript)]
 pub fn unauthorised_reasons() -> Vec<String> {
