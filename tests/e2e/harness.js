@@ -36,7 +36,7 @@ export function expressUnavailable() {
     createRequire(import.meta.url)(join(ROOT, 'node/express.js'));
     return null;
   } catch (err) {
-    return `the Node package is not built (cd node && npm ci): ${err.message.split('\n')[0]}`;
+    return `the Node package does not load (build it: cd node && npm ci): ${err.message.split('\n')[0]}`;
   }
 }
 
