@@ -301,13 +301,17 @@ for (const kind of serversToTest()) {
       for (const { context } of devices) await context.close();
     });
 
-    test('logout clears the cookies and ends the session on the server', LIMIT, async () => {
+    test('logout clears the cookies, ends the session on the server and signs out the other tabs', LIMIT, async () => {
       const context = await browser.newContext();
       const page = await context.newPage();
       await signIn(page, url);
+      const otherTab = await context.newPage();
+      await otherTab.goto(`${url}/sessions`);
+      await otherTab.waitForSelector('#sessions tbody tr');
       const copy = await context.cookies();
       await page.click('#logout');
       await page.waitForURL(`${url}/?reason=logout`);
+      await otherTab.waitForURL(`${url}/?reason=logout`); // told by the first tab (BroadcastChannel)
       assert.deepEqual(await sessionCookies(context), {});
       assert.equal(await page.evaluate(() => document.cookie), '');
 
