@@ -54,7 +54,7 @@ pub use store::{MemoryStore, SessionStore, SqliteStore, StoredKeyRing};
 #[cfg(feature = "postgres")]
 pub use store::{PostgresOptions, PostgresStore};
 #[cfg(feature = "redis")]
-pub use store::{RedisOptions, RedisStore};
+pub use store::{RedisClusterOptions, RedisClusterStore, RedisOptions, RedisStore};
 pub use token::{ACCESS_TOKEN_TYP, AccessClaims, RESERVED_CLAIMS, TokenPolicy, verify as verify_access_token};
 
 /// Seconds since the Unix epoch.

@@ -20,12 +20,18 @@ mod memory;
 #[cfg(feature = "postgres")]
 mod postgres;
 #[cfg(feature = "redis")]
+mod redis_cluster;
+#[cfg(feature = "redis")]
+mod redis_common;
+#[cfg(feature = "redis")]
 mod redis_store;
 mod sqlite;
 
 pub use memory::MemoryStore;
 #[cfg(feature = "postgres")]
 pub use postgres::{PostgresOptions, PostgresStore};
+#[cfg(feature = "redis")]
+pub use redis_cluster::{RedisClusterOptions, RedisClusterStore};
 #[cfg(feature = "redis")]
 pub use redis_store::{RedisOptions, RedisStore};
 pub use sqlite::SqliteStore;

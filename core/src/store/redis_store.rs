@@ -2,25 +2,19 @@
 //!
 //! See [`RedisStore`] for the key layout, atomicity and expiry.
 
-use super::key_json::{decode_keys, encode_keys};
+use super::key_json::encode_keys;
+use super::redis_common::{
+    LUA_EXTEND, LUA_LE, PURGE_BATCH, Pool, Pooled, SAVE_KEYS, decode_record, encode_record, expire_at, lookup_key,
+    next_ring_version, ring_from_fields, session_key, user_key,
+};
 use super::{SessionStore, StoredKeyRing};
 use crate::UnixTime;
-use crate::encoding::{b64_decode_exact, b64_encode};
 use crate::error::{Error, Result};
 use crate::keyring::StoredKey;
-use crate::session::{SessionMetadata, SessionRecord};
-use ::redis::{Client, Connection, ConnectionLike, RedisError, Script};
-use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
-use std::sync::{Condvar, Mutex, MutexGuard, OnceLock, PoisonError};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
-
-/// How long a session written already expired is kept (so a caller on a past clock can still purge it).
-const MIN_RETENTION: i64 = 3_600;
-/// The latest expiry time set on a key (the last second of year 9999); Redis refuses much larger ones.
-const MAX_EXPIRE_AT: i64 = 253_402_300_799;
-/// How many expired sessions one purge script removes.
-const PURGE_BATCH: u64 = 500;
+use crate::session::SessionRecord;
+use ::redis::{Client, Connection, RedisError, Script};
+use std::sync::OnceLock;
+use std::time::Duration;
 
 /// Options for [`RedisStore::open`].
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -64,10 +58,10 @@ impl RedisOptions {
 /// [`SessionStore::purge_expired`], which removes expired sessions in batches of 500 (each batch atomic) so a
 /// large purge never blocks the server for long.
 ///
-/// Needs Redis 5 or later (or a compatible server such as Valkey). Supported deployments: a single server, or a primary with replicas and Sentinel (point the URL at the
-/// primary). **Redis Cluster is not supported yet**: the scripts touch a session, its lookup key and the
-/// user's index, which live in different hash slots. (The session keys already carry a `{handle}` hash tag so
-/// a later version can keep per-session operations atomic on Cluster.)
+/// Needs Redis 5 or later (or a compatible server such as Valkey). Supported deployments: a single server, or
+/// a primary with replicas and Sentinel (point the URL at the primary). Not Redis Cluster: the scripts touch a
+/// session, its lookup key and the user's index, which live in different hash slots. For Cluster use
+/// [`super::RedisClusterStore`], which names its keys the same way but runs one-key steps.
 ///
 /// # Expiry
 /// Session and lookup keys carry a Redis expiry at the session's expiry, so abandoned sessions disappear by
@@ -84,70 +78,13 @@ impl RedisOptions {
 pub struct RedisStore {
     client: Client,
     options: RedisOptions,
-    pool: Mutex<Pool>,
-    freed: Condvar,
-}
-
-struct Pool {
-    idle: Vec<Connection>,
-    /// Connections handed out or idle.
-    open: u32,
-    /// The process that opened the connections: a forked child must not share its parent's sockets.
-    pid: u32,
-}
-
-impl Pool {
-    fn new() -> Self {
-        Self { idle: Vec::new(), open: 0, pid: std::process::id() }
-    }
+    pool: Pool<Connection>,
 }
 
 impl std::fmt::Debug for RedisStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         // The URL may hold a password.
         f.debug_struct("RedisStore").field("key_prefix", &self.options.key_prefix).finish_non_exhaustive()
-    }
-}
-
-/// A connection borrowed from the pool; returned on drop unless it failed.
-struct Pooled<'a> {
-    store: &'a RedisStore,
-    conn: Option<Connection>,
-    broken: bool,
-    /// The process that borrowed it (see [`Pool::pid`]).
-    pid: u32,
-}
-
-impl Drop for Pooled<'_> {
-    fn drop(&mut self) {
-        let mut pool = self.store.lock_pool();
-        let conn = self.conn.take();
-        if pool.pid != self.pid {
-            // Borrowed before a fork: the child's pool never counted it.
-            std::mem::forget(conn);
-        } else {
-            match conn {
-                Some(conn) if !self.broken && conn.is_open() => pool.idle.push(conn),
-                _ => pool.open -= 1,
-            }
-        }
-        drop(pool);
-        self.store.freed.notify_one();
-    }
-}
-
-impl Pooled<'_> {
-    /// Run `f` on the connection; any error drops the connection instead of returning it to the pool.
-    fn run<T>(
-        &mut self,
-        context: &str,
-        f: impl FnOnce(&mut Connection) -> std::result::Result<T, RedisError>,
-    ) -> Result<T> {
-        let conn = self.conn.as_mut().expect("connection present until drop");
-        f(conn).map_err(|e| {
-            self.broken = true;
-            Error::store(context, e)
-        })
     }
 }
 
@@ -162,7 +99,8 @@ impl RedisStore {
             return Err(Error::InvalidArgument("RedisOptions::timeout must be positive".into()));
         }
         let client = Client::open(options.url.as_str()).map_err(|e| Error::store("parsing the Redis URL", e))?;
-        let store = Self { client, options, pool: Mutex::new(Pool::new()), freed: Condvar::new() };
+        let pool = Pool::new(options.pool_size, options.timeout);
+        let store = Self { client, options, pool };
         // Check the server now rather than at the first call.
         let mut conn = store.conn("connecting to Redis")?;
         conn.run("connecting to Redis", |c| ::redis::cmd("PING").query::<()>(c))?;
@@ -175,44 +113,8 @@ impl RedisStore {
         Self::open(RedisOptions::new(url))
     }
 
-    fn lock_pool(&self) -> MutexGuard<'_, Pool> {
-        // The pool's state is updated in single steps; a poisoned lock is safe to keep using.
-        let mut pool = self.pool.lock().unwrap_or_else(PoisonError::into_inner);
-        // After fork() (pre-fork servers such as gunicorn) the child opens its own connections; the inherited
-        // sockets are leaked rather than closed, so nothing the child does can disturb the parent's.
-        if pool.pid != std::process::id() {
-            std::mem::forget(std::mem::replace(&mut *pool, Pool::new()));
-        }
-        pool
-    }
-
-    fn conn(&self, context: &str) -> Result<Pooled<'_>> {
-        let deadline = Instant::now() + self.options.timeout;
-        let mut pool = self.lock_pool();
-        loop {
-            if let Some(conn) = pool.idle.pop() {
-                return Ok(Pooled { store: self, conn: Some(conn), broken: false, pid: pool.pid });
-            }
-            if pool.open < self.options.pool_size {
-                pool.open += 1;
-                let pid = pool.pid;
-                drop(pool);
-                // From here the slot is counted: a failed connect gives it back through the guard's drop.
-                let mut guard = Pooled { store: self, conn: None, broken: true, pid };
-                let conn = self.new_connection().map_err(|e| Error::store(context, e))?;
-                guard.conn = Some(conn);
-                guard.broken = false;
-                return Ok(guard);
-            }
-            let now = Instant::now();
-            if now >= deadline {
-                return Err(Error::StoreUnavailable(format!(
-                    "{context}: no free Redis connection within {:?} (all {} in use)",
-                    self.options.timeout, self.options.pool_size
-                )));
-            }
-            pool = self.freed.wait_timeout(pool, deadline - now).unwrap_or_else(PoisonError::into_inner).0;
-        }
+    fn conn(&self, context: &str) -> Result<Pooled<'_, Connection>> {
+        self.pool.get(context, || self.new_connection())
     }
 
     fn new_connection(&self) -> std::result::Result<Connection, RedisError> {
@@ -224,15 +126,15 @@ impl RedisStore {
     }
 
     fn session_key(&self, handle: &str) -> String {
-        format!("{}s:{{{handle}}}", self.options.key_prefix)
+        session_key(&self.options.key_prefix, handle)
     }
 
     fn lookup_key(&self, lookup: &str) -> String {
-        format!("{}l:{lookup}", self.options.key_prefix)
+        lookup_key(&self.options.key_prefix, lookup)
     }
 
     fn user_key(&self, user_id: &str) -> String {
-        format!("{}u:{{{user_id}}}", self.options.key_prefix)
+        user_key(&self.options.key_prefix, user_id)
     }
 
     fn key(&self, name: &str) -> String {
@@ -246,19 +148,6 @@ local P = ARGV[1]
 local function skey(h) return P .. 's:{' .. h .. '}' end
 local function lkey(l) return P .. 'l:' .. l end
 local function ukey(u) return P .. 'u:{' .. u .. '}' end
--- Let `key` live at least until `at` (Unix seconds).
-local function extend(key, at)
-  local pttl = redis.call('PTTL', key)
-  if pttl < 0 then
-    redis.call('EXPIREAT', key, at)
-    return
-  end
-  local t = redis.call('TIME')
-  local now_ms = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-  if now_ms + pttl < tonumber(at) * 1000 then
-    redis.call('EXPIREAT', key, at)
-  end
-end
 -- Remove a session and its index entries.
 local function remove(h, lookup, user)
   redis.call('DEL', skey(h))
@@ -351,14 +240,6 @@ return n
 /// Scores are doubles, so near `i64::MAX` the range is a superset; the exact expiry (`e`) decides, and the
 /// handles it keeps are skipped by the next batch's offset.
 const PURGE: &str = r#"
--- a <= b for decimal integer strings
-local function le(a, b)
-  local na, nb = a:sub(1, 1) == '-', b:sub(1, 1) == '-'
-  if na ~= nb then return na end
-  if na then a, b = b:sub(2), a:sub(2) end
-  if #a ~= #b then return #a < #b end
-  return a <= b
-end
 local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[2], 'LIMIT', tonumber(ARGV[4]), tonumber(ARGV[3]))
 local n, kept = 0, 0
 for _, h in ipairs(due) do
@@ -373,18 +254,6 @@ for _, h in ipairs(due) do
   end
 end
 return {#due, n, kept}
-"#;
-
-/// ARGV: prefix, expected version or '', new version, keys JSON. Returns 1 if saved.
-const SAVE_KEYS: &str = r#"
-local cur = redis.call('HGET', KEYS[1], 'v')
-if ARGV[2] == '' then
-  if cur then return 0 end
-elseif cur ~= ARGV[2] then
-  return 0
-end
-redis.call('HSET', KEYS[1], 'v', ARGV[3], 'k', ARGV[4])
-return 1
 "#;
 
 /// The compiled scripts (each is the prelude plus its body), made once.
@@ -402,7 +271,7 @@ struct Scripts {
 fn scripts() -> &'static Scripts {
     static SCRIPTS: OnceLock<Scripts> = OnceLock::new();
     SCRIPTS.get_or_init(|| {
-        let make = |body: &str| Script::new(&format!("{LUA_PRELUDE}{body}"));
+        let make = |body: &str| Script::new(&format!("{LUA_EXTEND}{LUA_LE}{LUA_PRELUDE}{body}"));
         Scripts {
             insert: make(INSERT),
             replace: make(REPLACE),
@@ -414,76 +283,6 @@ fn scripts() -> &'static Scripts {
             save_keys: make(SAVE_KEYS),
         }
     })
-}
-
-/// A record as stored: JSON, byte fields in unpadded base64url.
-#[derive(Serialize, Deserialize)]
-struct StoredRecord {
-    handle: String,
-    user_id: String,
-    refresh_lookup: String,
-    current_hash: String,
-    previous_hash: Option<String>,
-    rotation_nonce: String,
-    generation: u64,
-    version: u64,
-    created_at: UnixTime,
-    refreshed_at: UnixTime,
-    idle_expires_at: UnixTime,
-    absolute_expires_at: UnixTime,
-    access_claims: Map<String, Value>,
-    data: Value,
-    metadata: SessionMetadata,
-}
-
-fn encode_record(r: &SessionRecord) -> Result<String> {
-    let stored = StoredRecord {
-        handle: r.handle.clone(),
-        user_id: r.user_id.clone(),
-        refresh_lookup: r.refresh_lookup.clone(),
-        current_hash: b64_encode(r.current_hash),
-        previous_hash: r.previous_hash.map(b64_encode),
-        rotation_nonce: b64_encode(r.rotation_nonce),
-        generation: r.generation,
-        version: r.version,
-        created_at: r.created_at,
-        refreshed_at: r.refreshed_at,
-        idle_expires_at: r.idle_expires_at,
-        absolute_expires_at: r.absolute_expires_at,
-        access_claims: r.access_claims.clone(),
-        data: r.data.clone(),
-        metadata: r.metadata.clone(),
-    };
-    serde_json::to_string(&stored).map_err(|e| Error::store("encoding a session as JSON", e))
-}
-
-fn decode_record(text: &str) -> Result<SessionRecord> {
-    let corrupt = |what: &str| Error::StoreUnavailable(format!("a stored session is corrupt: {what}"));
-    let s: StoredRecord = serde_json::from_str(text).map_err(|e| corrupt(&e.to_string()))?;
-    let hash = |text: &str, name: &str| b64_decode_exact::<32>(text.as_bytes()).ok_or_else(|| corrupt(name));
-    Ok(SessionRecord {
-        current_hash: hash(&s.current_hash, "current_hash")?,
-        previous_hash: s.previous_hash.as_deref().map(|p| hash(p, "previous_hash")).transpose()?,
-        rotation_nonce: hash(&s.rotation_nonce, "rotation_nonce")?,
-        handle: s.handle,
-        user_id: s.user_id,
-        refresh_lookup: s.refresh_lookup,
-        generation: s.generation,
-        version: s.version,
-        created_at: s.created_at,
-        refreshed_at: s.refreshed_at,
-        idle_expires_at: s.idle_expires_at,
-        absolute_expires_at: s.absolute_expires_at,
-        access_claims: s.access_claims,
-        data: s.data,
-        metadata: s.metadata,
-    })
-}
-
-/// When Redis should drop a session's keys: at its expiry, but not before an hour from now.
-fn expire_at(record: &SessionRecord) -> i64 {
-    let now = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(0));
-    record.expires_at().max(now.saturating_add(MIN_RETENTION)).min(MAX_EXPIRE_AT)
 }
 
 impl RedisStore {
@@ -593,27 +392,12 @@ impl SessionStore for RedisStore {
         let key = self.key("keys");
         let (version, keys): (Option<String>, Option<String>) =
             self.conn(context)?.run(context, |c| ::redis::cmd("HMGET").arg(&key).arg("v").arg("k").query(c))?;
-        match (version, keys) {
-            (None, None) => Ok(None),
-            (Some(version), Some(keys)) => {
-                let version = version.parse::<u64>().map_err(|_| {
-                    Error::StoreUnavailable(format!("the stored key ring is corrupt: version {version:?}"))
-                })?;
-                Ok(Some(StoredKeyRing { version, keys: decode_keys(&keys)? }))
-            }
-            _ => Err(Error::StoreUnavailable("the stored key ring is corrupt: half written".into())),
-        }
+        ring_from_fields(version, keys)
     }
 
     fn save_keys(&self, expected_version: Option<u64>, keys: &[StoredKey]) -> Result<bool> {
         let context = "saving the key ring";
-        let next = match expected_version {
-            None => 1,
-            Some(v) => match v.checked_add(1) {
-                Some(next) => next,
-                None => return Ok(false),
-            },
-        };
+        let Some(next) = next_ring_version(expected_version) else { return Ok(false) };
         let text = encode_keys(keys)?;
         let mut invocation = scripts().save_keys.prepare_invoke();
         invocation
