@@ -12,13 +12,12 @@
 mod conformance;
 #[macro_use]
 mod flows;
+mod services;
 
 use conformance::{NOW, record, rich_record, sample_keys};
 use sessionward::{PostgresOptions, PostgresStore, SessionStore, StoredKeyRing};
-use std::io::Write;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Barrier, Mutex, OnceLock};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 const DEFAULT_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
 
@@ -26,35 +25,15 @@ fn url() -> String {
     std::env::var("SESSIONWARD_POSTGRES_URL").ok().filter(|u| !u.is_empty()).unwrap_or_else(|| DEFAULT_URL.into())
 }
 
-/// Whether the server answers (checked once per test binary). Not reachable and required: panics.
+/// Whether the server answers (probed once); see `services::usable`.
 fn reachable() -> bool {
-    static REACHABLE: OnceLock<Result<(), String>> = OnceLock::new();
-    let result = REACHABLE.get_or_init(|| {
+    static PROBE: OnceLock<Result<(), String>> = OnceLock::new();
+    let probe = PROBE.get_or_init(|| {
         let mut config: postgres::Config = url().parse().map_err(|e| format!("bad URL: {e}"))?;
         config.connect_timeout(Duration::from_secs(3));
-        let result = config.connect(postgres::NoTls).map(drop).map_err(|e| describe(&e));
-        if result.is_err() && !required() {
-            // Straight to stderr, past the test harness's capture, and once per test binary.
-            let _ = writeln!(
-                std::io::stderr(),
-                "skipping: PostgreSQL not reachable at {}; start it or set SESSIONWARD_POSTGRES_URL (CI sets \
-                 SESSIONWARD_REQUIRE_SERVICES=1 to make this a failure)",
-                url()
-            );
-        }
-        result
+        config.connect(postgres::NoTls).map(drop).map_err(|e| describe(&e))
     });
-    match result {
-        Ok(()) => true,
-        Err(err) if required() => {
-            panic!("PostgreSQL not reachable at {} ({err}) and SESSIONWARD_REQUIRE_SERVICES is set", url())
-        }
-        Err(_) => false,
-    }
-}
-
-fn required() -> bool {
-    std::env::var_os("SESSIONWARD_REQUIRE_SERVICES").is_some_and(|v| !v.is_empty())
+    services::usable(&format!("PostgreSQL at {}", url()), probe, "start it or set SESSIONWARD_POSTGRES_URL")
 }
 
 /// A `postgres::Error` with its cause (its `Display` alone omits it).
@@ -68,16 +47,9 @@ fn describe(err: &postgres::Error) -> String {
     text
 }
 
-/// A table prefix no other test (in this or another process) uses.
-fn unique_prefix() -> String {
-    static COUNT: AtomicU64 = AtomicU64::new(0);
-    let nanos = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().subsec_nanos();
-    format!("swt_{:x}{nanos:x}_{}_", std::process::id(), COUNT.fetch_add(1, Ordering::Relaxed))
-}
-
 /// Options for a fresh, empty set of tables.
 fn options() -> PostgresOptions {
-    PostgresOptions { table_prefix: unique_prefix(), pool_size: 4, ..PostgresOptions::new(url()) }
+    PostgresOptions { table_prefix: services::unique_prefix("swt_", '_'), pool_size: 4, ..PostgresOptions::new(url()) }
 }
 
 /// Hands out stores on fresh tables and drops all their tables when it is dropped.
@@ -102,7 +74,7 @@ impl Factory {
 
     /// A prefix whose tables this factory drops.
     fn prefix(&self) -> String {
-        let prefix = unique_prefix();
+        let prefix = services::unique_prefix("swt_", '_');
         self.prefixes.lock().unwrap().push(prefix.clone());
         prefix
     }
@@ -361,7 +333,7 @@ fn store_is_send_and_sync() {
 fn connections_the_server_closed_are_replaced() {
     let factory = factory_or_skip!();
     // A unique application_name tells this store's server sessions apart from everyone else's.
-    let app = unique_prefix();
+    let app = services::unique_prefix("swt_", '_');
     let base = url();
     let url = format!("{base}{}application_name={app}", if base.contains('?') { '&' } else { '?' });
     let store = factory.open_with(PostgresOptions { url, ..options() });

@@ -12,10 +12,10 @@
 mod conformance;
 #[macro_use]
 mod flows;
+mod services;
 
 use conformance::{NOW, record, rich_record, sample_keys};
 use sessionward::{RedisOptions, RedisStore, SessionRecord, SessionStore, StoredKeyRing};
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -25,36 +25,15 @@ fn url() -> String {
     std::env::var("SESSIONWARD_REDIS_URL").ok().filter(|u| !u.is_empty()).unwrap_or_else(|| DEFAULT_URL.into())
 }
 
-/// Whether the server answers; panics instead of skipping if `SESSIONWARD_REQUIRE_SERVICES` is set.
+/// Whether the server answers (probed once); see `services::usable`.
 fn available() -> bool {
-    static AVAILABLE: OnceLock<Result<(), String>> = OnceLock::new();
-    let url = url();
-    let probe = AVAILABLE.get_or_init(|| {
-        let mut options = RedisOptions::new(url.clone());
+    static PROBE: OnceLock<Result<(), String>> = OnceLock::new();
+    let probe = PROBE.get_or_init(|| {
+        let mut options = RedisOptions::new(url());
         options.timeout = Duration::from_secs(2);
         RedisStore::open(options).map(drop).map_err(|e| e.to_string())
     });
-    match probe {
-        Ok(()) => true,
-        Err(err) if std::env::var("SESSIONWARD_REQUIRE_SERVICES").is_ok_and(|v| !v.is_empty()) => {
-            panic!("Redis not reachable at {url} ({err}) and SESSIONWARD_REQUIRE_SERVICES is set")
-        }
-        Err(err) => {
-            eprintln!(
-                "skipping: Redis not reachable at {url}; start it or set SESSIONWARD_REDIS_URL (CI sets \
-                 SESSIONWARD_REQUIRE_SERVICES=1 to make this a failure) [{err}]"
-            );
-            false
-        }
-    }
-}
-
-/// A unique key prefix, `swt:<random>:`.
-fn unique_prefix() -> String {
-    static COUNT: AtomicU64 = AtomicU64::new(0);
-    let nanos = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_nanos();
-    let n = COUNT.fetch_add(1, Ordering::Relaxed);
-    format!("swt:{:x}{:x}{n}:", std::process::id(), nanos)
+    services::usable(&format!("Redis at {}", url()), probe, "start it or set SESSIONWARD_REDIS_URL")
 }
 
 /// Hands out stores on fresh prefixes and deletes every key under them when dropped.
@@ -70,7 +49,7 @@ impl Fixture {
 
     /// A store on a new, empty prefix.
     fn store(&self) -> RedisStore {
-        let prefix = unique_prefix();
+        let prefix = services::unique_prefix("swt:", ':');
         self.prefixes.lock().unwrap().push(prefix.clone());
         self.store_on(&prefix)
     }
@@ -264,7 +243,7 @@ fn compare_and_swap_across_store_objects_has_one_winner() {
 fn a_small_pool_serves_many_threads() {
     let Some(fixture) = Fixture::new() else { return };
     let mut options = RedisOptions::new(url());
-    options.key_prefix = unique_prefix();
+    options.key_prefix = services::unique_prefix("swt:", ':');
     fixture.prefixes.lock().unwrap().push(options.key_prefix.clone());
     options.pool_size = 2;
     let store = Arc::new(RedisStore::open(options).unwrap());

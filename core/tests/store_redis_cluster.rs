@@ -13,11 +13,11 @@
 mod conformance;
 #[macro_use]
 mod flows;
+mod services;
 
 use conformance::{NOW, record, rich_record};
 use redis::cluster::{ClusterClient, ClusterConnection};
 use sessionward::{NewSession, RedisClusterOptions, RedisClusterStore, SessionRecord, SessionStore};
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Barrier, Mutex, OnceLock};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -28,37 +28,16 @@ fn nodes() -> Vec<String> {
     text.as_deref().unwrap_or(DEFAULT_NODES).split(',').map(|n| n.trim().to_owned()).collect()
 }
 
-/// Whether the cluster answers; panics instead of skipping if `SESSIONWARD_REQUIRE_SERVICES` is set.
+/// Whether the cluster answers (probed once); see `services::usable`.
 fn available() -> bool {
-    static AVAILABLE: OnceLock<Result<(), String>> = OnceLock::new();
-    let probe = AVAILABLE.get_or_init(|| {
+    static PROBE: OnceLock<Result<(), String>> = OnceLock::new();
+    let probe = PROBE.get_or_init(|| {
         let mut options = RedisClusterOptions::new(nodes());
         options.timeout = Duration::from_secs(2);
         RedisClusterStore::open(options).map(drop).map_err(|e| e.to_string())
     });
-    match probe {
-        Ok(()) => true,
-        Err(err) if std::env::var("SESSIONWARD_REQUIRE_SERVICES").is_ok_and(|v| !v.is_empty()) => {
-            panic!("Redis Cluster not reachable at {:?} ({err}) and SESSIONWARD_REQUIRE_SERVICES is set", nodes())
-        }
-        Err(err) => {
-            eprintln!(
-                "skipping: Redis Cluster not reachable at {:?}; run scripts/start-redis-cluster or set \
-                 SESSIONWARD_REDIS_CLUSTER_NODES (CI sets SESSIONWARD_REQUIRE_SERVICES=1 to make this a failure) \
-                 [{err}]",
-                nodes()
-            );
-            false
-        }
-    }
-}
-
-/// A unique key prefix, `swc:<random>:`.
-fn unique_prefix() -> String {
-    static COUNT: AtomicU64 = AtomicU64::new(0);
-    let nanos = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_nanos();
-    let n = COUNT.fetch_add(1, Ordering::Relaxed);
-    format!("swc:{:x}{:x}{n}:", std::process::id(), nanos)
+    let how = "run scripts/start-redis-cluster or set SESSIONWARD_REDIS_CLUSTER_NODES";
+    services::usable(&format!("Redis Cluster at {:?}", nodes()), probe, how)
 }
 
 /// Hands out stores on fresh prefixes and deletes every key under them when dropped.
@@ -74,7 +53,7 @@ impl Fixture {
 
     /// A store on a new, empty prefix.
     fn store(&self) -> RedisClusterStore {
-        let prefix = unique_prefix();
+        let prefix = services::unique_prefix("swc:", ':');
         self.prefixes.lock().unwrap().push(prefix.clone());
         self.store_on(&prefix)
     }
