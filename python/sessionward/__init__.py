@@ -24,6 +24,7 @@ from ._native import (
     Key,
     MemoryStore,
     PostgresStore,
+    RedisClusterStore,
     RedisStore,
     Session,
     SqliteStore,
@@ -53,6 +54,7 @@ __all__ = [
     "Key",
     "MemoryStore",
     "PostgresStore",
+    "RedisClusterStore",
     "RedisStore",
     "Session",
     "SessionManager",
@@ -81,7 +83,7 @@ class SessionManager(_NativeSessionManager):
     """Creates, verifies, refreshes and revokes sessions. Share one instance per process.
 
     Keyword arguments: ``issuer`` and ``audience`` (required); ``store`` (a :class:`SqliteStore`,
-    :class:`PostgresStore`, :class:`RedisStore` or :class:`MemoryStore`; default
+    :class:`PostgresStore`, :class:`RedisStore`, :class:`RedisClusterStore` or :class:`MemoryStore`; default
     ``SqliteStore("sessionward.sqlite3")``); ``algorithm`` for generated keys
     (``"EdDSA"``); ``keys`` (imported :class:`Key` objects instead of generated, shared ones); lifetimes in
     seconds: ``access_ttl`` (900), ``idle_timeout`` (14 days), ``absolute_lifetime`` (30 days),

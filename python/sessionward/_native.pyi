@@ -17,6 +17,7 @@ __all__ = [
     "MemoryStore",
     "SqliteStore",
     "PostgresStore",
+    "RedisClusterStore",
     "RedisStore",
     "AccessClaims",
     "Session",
@@ -137,7 +138,8 @@ class PostgresStore:
 
 @final
 class RedisStore:
-    """Redis, shared by every instance of an application (a single server or a Sentinel primary; not Cluster).
+    """Redis, shared by every instance of an application (a single server or a Sentinel primary; for Cluster see
+    ``RedisClusterStore``).
 
     Raises ``StoreUnavailableError`` if the URL is invalid or the server cannot be reached within
     ``timeout``, and ``InvalidArgumentError`` for a bad pool size.
@@ -152,7 +154,28 @@ class RedisStore:
     @property
     def pool_size(self) -> int: ...
 
-_Store: TypeAlias = MemoryStore | SqliteStore | PostgresStore | RedisStore
+@final
+class RedisClusterStore:
+    """A Redis Cluster, shared by every instance of an application.
+
+    Raises ``StoreUnavailableError`` if a node URL is invalid or the cluster cannot be reached within
+    ``timeout``, ``InvalidArgumentError`` for no nodes or a bad pool size, and ``TypeError`` for one str
+    instead of a sequence of them.
+    """
+
+    def __new__(
+        cls, nodes: Sequence[str], *, pool_size: int = 8, timeout: float = 5.0, key_prefix: str = "sw:"
+    ) -> Self:
+        """Connect through some nodes of the cluster (``redis://[user:password@]host:port``; the others are
+        found from them). ``pool_size``: most cluster connections open at once; ``timeout``: seconds for
+        connecting, each response from a node, and waiting for a free connection; ``key_prefix``: the prefix
+        of every key."""
+    @property
+    def key_prefix(self) -> str: ...
+    @property
+    def pool_size(self) -> int: ...
+
+_Store: TypeAlias = MemoryStore | SqliteStore | PostgresStore | RedisStore | RedisClusterStore
 
 @final
 class AccessClaims:

@@ -28,6 +28,7 @@ from sessionward import (
     Key,
     MemoryStore,
     PostgresStore,
+    RedisClusterStore,
     RedisStore,
     Session,
     SessionManager,
@@ -244,7 +245,7 @@ def error_types() -> None:
     assert_type(SessionwardError("m").message, str)
 
 
-def server_stores(postgres_url: str, redis_url: str) -> None:
+def server_stores(postgres_url: str, redis_url: str, cluster_nodes: list[str]) -> None:
     sql = PostgresStore.migrations_sql("app_")
     assert_type(sql, "list[str]")
     assert_type(PostgresStore.migrations_sql(), "list[str]")
@@ -256,7 +257,11 @@ def server_stores(postgres_url: str, redis_url: str) -> None:
     redis = RedisStore(redis_url, pool_size=4, timeout=2.0, key_prefix="typing_check:")
     assert_type(redis.key_prefix, str)
     assert_type(redis.pool_size, int)
-    for store in (pg, redis):
+    cluster = RedisClusterStore(cluster_nodes, pool_size=4, timeout=2.0, key_prefix="typing_check:")
+    assert_type(cluster.key_prefix, str)
+    assert_type(cluster.pool_size, int)
+    assert_type(RedisClusterStore(tuple(cluster_nodes)), RedisClusterStore)
+    for store in (pg, redis, cluster):
         manager = SessionManager(issuer="i", audience="a", store=store)
         assert_type(manager.jwks(), "dict[str, list[dict[str, str]]]")
 
@@ -279,6 +284,8 @@ def _misuse(manager: SessionManager, issued: IssuedTokens) -> None:  # never cal
     PostgresStore("postgres://h/db", schema="app")  # type: ignore[call-arg]
     RedisStore("redis://h/", timeout=None)  # type: ignore[arg-type]
     RedisStore(url=b"redis://h/")  # type: ignore[arg-type]
+    RedisClusterStore(["redis://h:7000"], 8)  # type: ignore[call-arg]
+    RedisClusterStore([b"redis://h:7000"])  # type: ignore[list-item]
     sessionward._native.SessionManager(issuer="i", audience="a", store="x")  # type: ignore[arg-type]
 
 
@@ -318,7 +325,8 @@ def main() -> None:
 
         SqliteStore(Path(path))
     try:
-        server_stores("postgres://postgres@127.0.0.1:5432/test", "redis://127.0.0.1:6379/")
+        cluster = ["redis://127.0.0.1:7101", "redis://127.0.0.1:7102", "redis://127.0.0.1:7103"]
+        server_stores("postgres://postgres@127.0.0.1:5432/test", "redis://127.0.0.1:6379/", cluster)
     except StoreUnavailableError as error:
         print(f"typing_check: server stores not called ({error.message})")
     print("typing_check: every public API called")

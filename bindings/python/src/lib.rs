@@ -20,6 +20,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<store::PySqliteStore>()?;
     m.add_class::<store::PyPostgresStore>()?;
     m.add_class::<store::PyRedisStore>()?;
+    m.add_class::<store::PyRedisClusterStore>()?;
     m.add_class::<types::PyAccessClaims>()?;
     m.add_class::<types::PySession>()?;
     m.add_class::<types::PyAccessToken>()?;

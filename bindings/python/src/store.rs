@@ -3,6 +3,7 @@
 use crate::errors::IntoPy;
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
+use pyo3::types::PyString;
 use sessionward::SessionStore;
 use std::sync::Arc;
 use std::time::Duration;
@@ -118,7 +119,8 @@ impl PyPostgresStore {
     }
 }
 
-/// Redis, shared by every instance of an application (a single server or a Sentinel primary; not Cluster).
+/// Redis, shared by every instance of an application (a single server or a Sentinel primary; for Cluster see
+/// `RedisClusterStore`).
 #[pyclass(frozen, module = "sessionward._native", name = "RedisStore")]
 pub struct PyRedisStore {
     pub inner: Arc<sessionward::RedisStore>,
@@ -158,6 +160,49 @@ impl PyRedisStore {
     }
 }
 
+/// A Redis Cluster, shared by every instance of an application.
+#[pyclass(frozen, module = "sessionward._native", name = "RedisClusterStore")]
+pub struct PyRedisClusterStore {
+    pub inner: Arc<sessionward::RedisClusterStore>,
+    key_prefix: String,
+    pool_size: u32,
+}
+
+#[pymethods]
+impl PyRedisClusterStore {
+    /// Connect to the cluster through some of its nodes (`redis://[user:password@]host:port`; the others are
+    /// found from them). `timeout` (seconds) bounds connecting and every response from each node, and the
+    /// wait for a free pooled connection.
+    #[new]
+    #[pyo3(signature = (nodes, *, pool_size = 8, timeout = 5.0, key_prefix = "sw:"))]
+    fn new(py: Python<'_>, nodes: &Bound<'_, PyAny>, pool_size: u32, timeout: f64, key_prefix: &str) -> PyResult<Self> {
+        // A str is a sequence too: one URL would otherwise be refused with a cryptic message.
+        if nodes.is_instance_of::<PyString>() {
+            return Err(PyTypeError::new_err("nodes must be a sequence of node URLs, not one str"));
+        }
+        let mut options = sessionward::RedisClusterOptions::new(nodes.extract::<Vec<String>>()?);
+        options.pool_size = pool_size;
+        options.timeout = seconds("timeout", timeout)?;
+        options.key_prefix = key_prefix.to_owned();
+        let store = py.detach(|| sessionward::RedisClusterStore::open(options)).py_err()?;
+        Ok(Self { inner: Arc::new(store), key_prefix: key_prefix.to_owned(), pool_size })
+    }
+    /// The prefix of every key.
+    #[getter]
+    fn key_prefix(&self) -> &str {
+        &self.key_prefix
+    }
+    /// The most cluster connections open at once.
+    #[getter]
+    fn pool_size(&self) -> u32 {
+        self.pool_size
+    }
+    fn __repr__(&self) -> String {
+        // Not the node URLs: they may hold a password.
+        format!("RedisClusterStore(key_prefix={:?}, pool_size={})", self.key_prefix, self.pool_size)
+    }
+}
+
 /// The core store behind a Python store object.
 pub fn extract_store(store: &Bound<'_, PyAny>) -> PyResult<Arc<dyn SessionStore>> {
     if let Ok(s) = store.cast::<PyMemoryStore>() {
@@ -172,5 +217,10 @@ pub fn extract_store(store: &Bound<'_, PyAny>) -> PyResult<Arc<dyn SessionStore>
     if let Ok(s) = store.cast::<PyRedisStore>() {
         return Ok(s.get().inner.clone());
     }
-    Err(PyTypeError::new_err("store must be a sessionward MemoryStore, SqliteStore, PostgresStore or RedisStore"))
+    if let Ok(s) = store.cast::<PyRedisClusterStore>() {
+        return Ok(s.get().inner.clone());
+    }
+    Err(PyTypeError::new_err(
+        "store must be a sessionward MemoryStore, SqliteStore, PostgresStore, RedisStore or RedisClusterStore",
+    ))
 }
