@@ -1,8 +1,8 @@
-"""PostgresStore and RedisStore from Python: the session journey across two app instances, a shared key ring,
-concurrent refreshes, and a FastAPI app on PostgreSQL served over real HTTP.
+"""PostgresStore, RedisStore and RedisClusterStore from Python: the session journey across two app instances, a
+shared key ring, concurrent refreshes, and a FastAPI app on PostgreSQL served over real HTTP.
 
-Each test runs on both servers (the ``servers`` fixture in conftest.py: skipped without the server, failed
-instead under SESSIONWARD_REQUIRE_SERVICES=1) with a prefix of its own. Every store object stands for one app
+Each test runs on both servers and on the Redis Cluster (the ``servers`` fixture in conftest.py: skipped without
+the server, failed instead under SESSIONWARD_REQUIRE_SERVICES=1) with a prefix of its own. Every store object stands for one app
 instance: two of them on one prefix share the sessions and the key ring as two machines would.
 """
 
@@ -22,17 +22,21 @@ from sessionward import (
     InvalidArgumentError,
     IssuedTokens,
     PostgresStore,
+    RedisClusterStore,
     RedisStore,
     SessionManager,
+    StoreUnavailableError,
     TokenTheftError,
     UnauthorisedError,
 )
 
-from _servers import REDIS_URL, TIMEOUT, Served, ServerStores, header_app
+from _servers import REDIS_URL, SERVER_KINDS, TIMEOUT, Served, ServerStores, header_app
 
 ISSUER = "https://auth.example.com"
 AUDIENCE = "example-api"
 THREADS = 16
+# PostgreSQL, Redis and Redis Cluster (the fixture's default is the two single servers).
+on_every_server = pytest.mark.parametrize("servers", [*SERVER_KINDS, "redis-cluster"], indirect=True)
 
 
 def manager(store: Any, now: float, **options: Any) -> SessionManager:
@@ -44,6 +48,7 @@ def instances(servers: ServerStores, now: float, **options: Any) -> tuple[Sessio
     return manager(servers.open(), now, **options), manager(servers.open(), now, **options)
 
 
+@on_every_server
 def test_session_journey_across_two_instances(servers: ServerStores) -> None:
     t0 = float(int(time.time()))
     a, b = instances(servers, t0)
@@ -78,6 +83,7 @@ def test_session_journey_across_two_instances(servers: ServerStores) -> None:
     assert revoked.value.reason == "SessionRevoked"
 
 
+@on_every_server
 def test_list_revoke_all_and_purge_across_instances(servers: ServerStores) -> None:
     t0 = float(int(time.time()))
     a, b = instances(servers, t0, idle_timeout=3600, absolute_lifetime=7200)
@@ -95,6 +101,7 @@ def test_list_revoke_all_and_purge_across_instances(servers: ServerStores) -> No
     assert b.revoke_all("dave") == 1 and a.list_sessions("dave", now=t0 + 3601) == []
 
 
+@on_every_server
 def test_key_rotation_happens_once_for_all_instances(servers: ServerStores) -> None:
     t0 = float(int(time.time()))
     options = {"rotate_keys_every": 3600, "publish_keys_ahead": 600, "key_sync_interval": 60}
@@ -119,6 +126,7 @@ def test_key_rotation_happens_once_for_all_instances(servers: ServerStores) -> N
     assert new_kid in [k["kid"] for k in a.jwks()["keys"]]
 
 
+@on_every_server
 def test_sixteen_threads_refreshing_one_token_get_one_successor(servers: ServerStores) -> None:
     t0 = float(int(time.time()))
     thefts: list[Any] = []
@@ -137,6 +145,7 @@ def test_sixteen_threads_refreshing_one_token_get_one_successor(servers: ServerS
     assert b.refresh(successor, now=t0 + 2).session.handle == issued.session.handle
 
 
+@on_every_server
 def test_async_twins_refreshing_one_token_get_one_successor(servers: ServerStores) -> None:
     t0 = float(int(time.time()))
     a, b = instances(servers, t0)
@@ -153,6 +162,7 @@ def test_async_twins_refreshing_one_token_get_one_successor(servers: ServerStore
     assert len({r.refresh_token for r in results}) == 1
 
 
+@on_every_server
 def test_store_options_and_repr(servers: ServerStores) -> None:
     store = servers.open(pool_size=2)
     assert store.pool_size == 2
@@ -165,8 +175,11 @@ def test_store_options_and_repr(servers: ServerStores) -> None:
         sql = PostgresStore.migrations_sql(servers.prefix)
         assert sql[0].startswith(f"CREATE TABLE IF NOT EXISTS {servers.prefix}schema_migrations")
         assert all(servers.prefix in statement for statement in sql)
-    else:
+    elif servers.kind == "redis":
         assert isinstance(store, RedisStore) and store.key_prefix == servers.prefix
+    else:
+        assert isinstance(store, RedisClusterStore) and store.key_prefix == servers.prefix
+        assert text == f'RedisClusterStore(key_prefix="{servers.prefix}", pool_size=2)'
     m = manager(store, time.time())
     # Two pooled connections serve many threads.
     with ThreadPoolExecutor(8) as pool:
@@ -183,6 +196,8 @@ def test_bad_options_are_refused_before_connecting() -> None:
             PostgresStore("postgres://u@127.0.0.1:1/db", statement_timeout=bad)
         with pytest.raises(InvalidArgumentError, match="timeout"):
             RedisStore("redis://127.0.0.1:1/", timeout=bad)
+        with pytest.raises(InvalidArgumentError, match="timeout"):
+            RedisClusterStore(["redis://127.0.0.1:1"], timeout=bad)
     for prefix in ("A_", "a-b", "a;drop table x", "1a", "x" * 33):
         with pytest.raises(InvalidArgumentError, match="table prefix"):
             PostgresStore("postgres://u@127.0.0.1:1/db", table_prefix=prefix)
@@ -192,11 +207,21 @@ def test_bad_options_are_refused_before_connecting() -> None:
         PostgresStore("postgres://u@127.0.0.1:1/db", pool_size=0)
     with pytest.raises(InvalidArgumentError, match="pool_size"):
         RedisStore(REDIS_URL, pool_size=0)
+    with pytest.raises(InvalidArgumentError, match="pool_size"):
+        RedisClusterStore(["redis://127.0.0.1:1"], pool_size=0)
+    with pytest.raises(InvalidArgumentError, match="nodes"):
+        RedisClusterStore([])
+    with pytest.raises(TypeError, match="not one str"):
+        RedisClusterStore("redis://127.0.0.1:1")  # a str is a Sequence[str] to mypy: refused at run time
+    with pytest.raises(TypeError):
+        RedisClusterStore([b"redis://127.0.0.1:1"])  # type: ignore[list-item]
     with pytest.raises(InvalidArgumentError, match="URL"):
         PostgresStore("postgres://u@127.0.0.1:notaport/db")
     with pytest.raises(OverflowError):
         RedisStore(REDIS_URL, pool_size=-1)
-    with pytest.raises(TypeError, match="PostgresStore or RedisStore"):
+    with pytest.raises(OverflowError):
+        RedisClusterStore(["redis://127.0.0.1:1"], pool_size=-1)
+    with pytest.raises(TypeError, match="PostgresStore, RedisStore or RedisClusterStore"):
         SessionManager(issuer=ISSUER, audience=AUDIENCE, store=object())
     assert PostgresStore.migrations_sql() == PostgresStore.migrations_sql("sessionward_")
 
@@ -244,6 +269,17 @@ def test_fastapi_on_postgres_over_http(two_apps: tuple[str, str]) -> None:
         assert (again.status_code, again.json()["error"]) == (401, "unauthorised")
 
 
+def test_cluster_node_urls_stay_out_of_errors() -> None:
+    # Nothing listens on port 1: the error names the failure, never the password in a node URL.
+    with pytest.raises(StoreUnavailableError) as unreachable:
+        RedisClusterStore(["redis://app:hunter2-secret@127.0.0.1:1"], timeout=1.0)
+    with pytest.raises(StoreUnavailableError) as malformed:
+        RedisClusterStore(["rediss//app:hunter2-secret@nowhere"], timeout=1.0)
+    for err in (unreachable, malformed):
+        assert err.value.code == "store_unavailable" and "hunter2" not in str(err.value)
+
+
 def test_exported_names() -> None:
     assert sessionward.PostgresStore is PostgresStore and sessionward.RedisStore is RedisStore
-    assert {"PostgresStore", "RedisStore"} <= set(sessionward.__all__)
+    assert sessionward.RedisClusterStore is RedisClusterStore
+    assert {"PostgresStore", "RedisStore", "RedisClusterStore"} <= set(sessionward.__all__)

@@ -2,7 +2,7 @@
 are created in the parent, then worker processes are forked from it. Each worker must open connections of its
 own, work concurrently with the parent and its siblings, and leave the parent's connections untouched.
 
-Runs on both servers (the ``servers`` fixture: skipped without the server, failed instead under
+Runs on both servers and on the Redis Cluster (the ``servers`` fixture: skipped without the server, failed instead under
 SESSIONWARD_REQUIRE_SERVICES=1). POSIX only.
 """
 
@@ -21,7 +21,7 @@ import pytest
 
 from sessionward import SessionManager
 
-from _servers import TIMEOUT, ServerStores, unique_prefix, without_hanging
+from _servers import SERVER_KINDS, TIMEOUT, ServerStores, unique_prefix, without_hanging
 
 ISSUER = "https://auth.example.com"
 AUDIENCE = "example-api"
@@ -67,6 +67,7 @@ def postgres_backends(url: str, application_name: str) -> set[int]:
     return {int(line) for line in out.stdout.split()}
 
 
+@pytest.mark.parametrize("servers", [*SERVER_KINDS, "redis-cluster"], indirect=True)
 def test_forked_workers_open_their_own_connections(servers: ServerStores) -> None:
     # On PostgreSQL a unique application_name lets psql list this store's server sessions.
     app_name = unique_prefix()
