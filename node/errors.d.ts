@@ -1,5 +1,7 @@
-// Hand-written declarations of what index.js adds in JavaScript: the error classes and the constants.
-// (index.d.ts, generated from the Rust sources, re-exports this file.)
+// Hand-written declarations of what index.js adds in JavaScript: the error classes and the constants, and
+// (from claims.d.ts) AccessClaims. (index.d.ts, generated from the Rust sources, re-exports this file.)
+
+export { AccessClaims } from './claims'
 
 /** Every stable error code, in the order of the core's `Error::CODES`. */
 export type ErrorCode =

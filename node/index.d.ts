@@ -4,39 +4,6 @@
 
 export * from './errors'
 
-/** The verified claims of an access token (returned by `verify`; not constructed directly). */
-export declare class AccessClaims {
-  /** `sub`: the user id. */
-  get userId(): string
-  /** `sid`: the session handle. */
-  get sessionHandle(): string
-  /** `jti` (also the double-submit CSRF token). */
-  get tokenId(): string
-  /** `iss`. */
-  get issuer(): string
-  /** `aud`, as a list. */
-  get audience(): Array<string>
-  /** `iat`. */
-  get issuedAt(): number
-  /** `exp`. */
-  get expiresAt(): number
-  /** The `kid` of the signing key. */
-  get kid(): string
-  /** The application's own claims, as a new plain object. */
-  get claims(): Record<string, any>
-  /** One custom claim, or `undefined`. */
-  get(name: string): any
-  /** Throw the `invalid_claim` error (HTTP 403) unless custom claim `name` equals `value`. */
-  requireEq(name: string, value: any): void
-  /**
-   * Throw the `invalid_claim` error (HTTP 403) unless claim `name` is an array (or space-separated string,
-   * like OAuth `scope`) containing `item`.
-   */
-  requireContains(name: string, item: string): void
-  /** All claims as one object, registered ones (`sub sid jti iss aud iat exp`) included. */
-  toJSON(): Record<string, any>
-}
-
 /** A freshly minted access token. */
 export declare class AccessToken {
   /** The compact JWS (secret: send it only to its client). */
@@ -69,7 +36,7 @@ export declare class HttpSessions {
    * Verify a request's access token, synchronously (and, for a cookie-borne token on a state-changing
    * method, its CSRF header). No token: `unauthorised` with reason `Missing`.
    */
-  authenticate(manager: SessionManager, request: AuthenticateRequest): AccessClaims
+  authenticate(manager: SessionManager, request: AuthenticateRequest): import('./claims').AccessClaims
   /** Handle a refresh request: the refresh cookie (CSRF-checked) or `bodyToken` in header mode. */
   refresh(manager: SessionManager, request?: TokenRequest): Promise<IssuedTokens>
   /** `refresh`, synchronously. */
@@ -221,7 +188,7 @@ export declare class SessionManager {
    * `typ` and times. Throws `try_refresh` when expired (or its key was revoked), `unauthorised`
    * otherwise.
    */
-  verify(token: string, options?: NowOptions): AccessClaims
+  verify(token: string, options?: NowOptions): import('./claims').AccessClaims
   /** `verify`, then check in the store that the session is still alive (for sensitive routes). */
   verifyWithStore(token: string, options?: NowOptions): Promise<VerifiedSession>
   /** `verifyWithStore`, synchronously. */
@@ -512,6 +479,6 @@ export type TransportModeName = 'cookie' | 'header' | 'both'
 
 /** What `verifyWithStore` returns: the claims and the live session. */
 export interface VerifiedSession {
-  claims: AccessClaims
+  claims: import('./claims').AccessClaims
   session: Session
 }

@@ -1,6 +1,7 @@
 'use strict'
 // sessionward for Node: the native addon (built by `npm install` into sessionward.node) plus the error
-// classes, which live here so `instanceof` works; the addon builds every error through `makeError`.
+// classes, which live here so `instanceof` works; the addon builds every error through `makeError`, and every
+// `AccessClaims` through `makeClaims` (a JavaScript object is much cheaper to create than a native one).
 
 const path = require('node:path')
 
@@ -76,6 +77,103 @@ function makeError(kind, code, status, message, publicMessage, reason, sessionHa
 }
 native.registerErrorFactory(makeError)
 
+// Passed by `makeClaims` only, so applications cannot construct claims that were never verified.
+const VERIFIED = Symbol('verified')
+
+/** The verified claims of an access token (returned by `verify` and `authenticate`; not constructed directly). */
+class AccessClaims {
+  #userId
+  #sessionHandle
+  #tokenId
+  #issuer
+  #audience
+  #issuedAt
+  #expiresAt
+  #kid
+  #custom // the application's claims as JSON text, parsed when read
+
+  constructor(verified, userId, sessionHandle, tokenId, issuer, audience, issuedAt, expiresAt, kid, custom) {
+    if (verified !== VERIFIED) throw new TypeError('AccessClaims come from verify(); they cannot be constructed')
+    this.#userId = userId
+    this.#sessionHandle = sessionHandle
+    this.#tokenId = tokenId
+    this.#issuer = issuer
+    this.#audience = audience
+    this.#issuedAt = issuedAt
+    this.#expiresAt = expiresAt
+    this.#kid = kid
+    this.#custom = custom
+  }
+
+  /** `sub`: the user id. */
+  get userId() {
+    return this.#userId
+  }
+  /** `sid`: the session handle. */
+  get sessionHandle() {
+    return this.#sessionHandle
+  }
+  /** `jti` (also the double-submit CSRF token). */
+  get tokenId() {
+    return this.#tokenId
+  }
+  /** `iss`. */
+  get issuer() {
+    return this.#issuer
+  }
+  /** `aud`, as a new list. */
+  get audience() {
+    return this.#audience.slice()
+  }
+  /** `iat`. */
+  get issuedAt() {
+    return this.#issuedAt
+  }
+  /** `exp`. */
+  get expiresAt() {
+    return this.#expiresAt
+  }
+  /** The `kid` of the signing key. */
+  get kid() {
+    return this.#kid
+  }
+  /** The application's own claims, as a new plain object. */
+  get claims() {
+    return JSON.parse(this.#custom)
+  }
+  /** One custom claim, or `undefined`. */
+  get(name) {
+    return native.claimsGet(this.#custom, name)
+  }
+  /** Throw the `invalid_claim` error (HTTP 403) unless custom claim `name` equals `value`. */
+  requireEq(name, value) {
+    native.claimsRequireEq(this.#custom, name, value)
+  }
+  /** Throw the `invalid_claim` error (HTTP 403) unless claim `name` is an array (or space-separated string) containing `item`. */
+  requireContains(name, item) {
+    native.claimsRequireContains(this.#custom, name, item)
+  }
+  /** All claims as one object, registered ones (`sub sid jti iss aud iat exp`) included. */
+  toJSON() {
+    return {
+      ...JSON.parse(this.#custom),
+      iss: this.#issuer,
+      sub: this.#userId,
+      aud: this.#audience.slice(),
+      sid: this.#sessionHandle,
+      jti: this.#tokenId,
+      iat: this.#issuedAt,
+      exp: this.#expiresAt,
+    }
+  }
+}
+
+// Called by the addon with the fields of verified claims (see bindings/node/src/claims.rs).
+function makeClaims(userId, sessionHandle, tokenId, issuer, audience, issuedAt, expiresAt, kid, custom) {
+  return new AccessClaims(VERIFIED, userId, sessionHandle, tokenId, issuer, audience, issuedAt, expiresAt, kid, custom)
+}
+native.registerClaimsFactory(makeClaims)
+
 const ERROR_CODES = Object.freeze(native.errorCodes())
 const UNAUTHORISED_REASONS = Object.freeze(native.unauthorisedReasons())
 const ERROR_STATUS = Object.freeze(native.errorStatuses())
@@ -89,7 +187,7 @@ module.exports = {
   SqliteStore: native.SqliteStore,
   PostgresStore: native.PostgresStore,
   RedisStore: native.RedisStore,
-  AccessClaims: native.AccessClaims,
+  AccessClaims,
   Session: native.Session,
   AccessToken: native.AccessToken,
   IssuedTokens: native.IssuedTokens,

@@ -174,7 +174,9 @@ test('HttpSessions: defaults, host prefix, sync twins, access cookies', () => {
   assert.ok(cookies.every((c) => /Secure/.test(c)))
   const cookie = cookies.map((c) => c.split(';')[0]).join('; ')
   const csrf = issued.access.tokenId
-  assert.strictEqual(sessions.authenticate(m, { method: 'DELETE', cookie, csrf }).userId, 'dan')
+  const claims = sessions.authenticate(m, { method: 'DELETE', cookie, csrf })
+  assert.ok(claims instanceof sw.AccessClaims)
+  assert.strictEqual(claims.userId, 'dan')
   const next = sessions.refreshSync(m, { cookie, csrf })
   assert.notStrictEqual(next.refreshToken, issued.refreshToken)
   const access = m.regenerateAccessTokenSync(next.session.handle)

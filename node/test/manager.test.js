@@ -86,14 +86,36 @@ test('verify: expired tokens say try_refresh, tampered ones unauthorised', () =>
   assert.throws(() => m.verify(issued.accessToken), { code: 'try_refresh' })
 })
 
+test('AccessClaims: only verify makes them, and what they hand out is a copy', () => {
+  const m = manager()
+  const token = m.createSessionSync('user-1', { accessClaims: { org: { id: 7 }, tags: ['a'] }, now: NOW }).accessToken
+  assert.throws(() => new sw.AccessClaims(), TypeError)
+  const claims = m.verify(token, { now: NOW + 1 })
+  assert.deepStrictEqual(Object.keys(claims), [])
+  claims.claims.org.id = 8
+  claims.get('org').id = 9
+  claims.audience.push('other')
+  claims.toJSON().tags.push('b')
+  assert.deepStrictEqual(claims.claims, { org: { id: 7 }, tags: ['a'] })
+  assert.deepStrictEqual(claims.get('org'), { id: 7 })
+  assert.deepStrictEqual(claims.audience, [AUDIENCE])
+  assert.throws(() => claims.get(1), { name: 'TypeError', code: 'invalid_argument' })
+  assert.throws(() => claims.requireEq('org', { id: 8 }), { code: 'invalid_claim', claim: 'org' })
+  claims.requireEq('org', { id: 7 })
+})
+
 test('verifyWithStore and its Sync twin see revocations', async () => {
   const m = manager()
   const issued = m.createSessionSync('user-1', { now: NOW })
   const { claims, session } = await m.verifyWithStore(issued.accessToken, { now: NOW + 1 })
+  assert.ok(claims instanceof sw.AccessClaims)
   assert.strictEqual(claims.userId, 'user-1')
   assert.ok(session instanceof sw.Session)
   assert.strictEqual(session.handle, issued.session.handle)
-  assert.strictEqual(m.verifyWithStoreSync(issued.accessToken, { now: NOW + 1 }).session.userId, 'user-1')
+  const verified = m.verifyWithStoreSync(issued.accessToken, { now: NOW + 1 })
+  assert.ok(verified.claims instanceof sw.AccessClaims)
+  assert.strictEqual(verified.claims.tokenId, issued.access.tokenId)
+  assert.strictEqual(verified.session.userId, 'user-1')
   m.revokeSync(issued.session.handle)
   m.verify(issued.accessToken, { now: NOW + 2 })
   const err = await rejects(assert, () => m.verifyWithStore(issued.accessToken, { now: NOW + 2 }), 'unauthorised')

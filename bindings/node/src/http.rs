@@ -1,10 +1,11 @@
 //! `HttpSessions`: how sessions travel over HTTP. Framework integrations hand it raw header values.
 
+use crate::claims;
 use crate::convert::{self, Options};
 use crate::errors::{IntoJs, range_error};
 use crate::manager::SessionManager;
 use crate::task::Op;
-use crate::types::{AccessClaims, AccessToken, IssuedTokens};
+use crate::types::{AccessToken, IssuedTokens};
 use napi::bindgen_prelude::{AsyncTask, ClassInstance, Unknown};
 use napi::{Env, Result};
 use napi_derive::napi;
@@ -281,13 +282,16 @@ impl HttpSessions {
 
     /// Verify a request's access token, synchronously (and, for a cookie-borne token on a state-changing
     /// method, its CSRF header). No token: `unauthorised` with reason `Missing`.
-    #[napi(ts_args_type = "manager: SessionManager, request: AuthenticateRequest")]
-    pub fn authenticate(&self, env: Env, manager: Unknown<'_>, request: Unknown<'_>) -> Result<AccessClaims> {
+    #[napi(
+        ts_args_type = "manager: SessionManager, request: AuthenticateRequest",
+        ts_return_type = "import('./claims').AccessClaims"
+    )]
+    pub fn authenticate(&self, env: Env, manager: Unknown<'_>, request: Unknown<'_>) -> Result<Unknown<'static>> {
         let manager = self::manager(&env, manager)?;
         let request = convert::required(&env, Some(request), "request", "an object")?;
         let request = Request::read(&env, Some(request), None)?;
         let claims = self.inner.authenticate(&manager.inner, &request.headers(), request.now).js(&env)?;
-        Ok(AccessClaims { inner: claims })
+        claims::to_js(&env, claims)
     }
 
     /// Handle a refresh request: the refresh cookie (CSRF-checked) or `bodyToken` in header mode.

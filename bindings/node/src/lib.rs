@@ -1,6 +1,7 @@
 //! The napi-rs glue over the `sessionward` core, loaded by the npm package's `index.js`. One file per core
 //! concept, parallel to the Python binding; no logic.
 
+mod claims;
 mod convert;
 mod errors;
 mod http;
@@ -11,6 +12,9 @@ mod task;
 mod types;
 
 use napi::bindgen_prelude::{FnArgs, Function, Unknown};
+
+// The functions `index.js` calls for its `AccessClaims` class (exported here so they count as used).
+pub use claims::{claims_get, claims_require_contains, claims_require_eq, register_claims_factory};
 use napi_derive::napi;
 
 /// Called once by the loader (`index.js`) with the function that builds sessionward's error objects.

@@ -1,12 +1,13 @@
 //! `SessionManager`: every session operation. `verify` is synchronous (microseconds, no store); every call
 //! that touches the store returns a Promise run on the libuv thread pool, with a `...Sync` twin.
 
+use crate::claims;
 use crate::convert::{self, Options};
 use crate::errors::{IntoJs, type_error};
 use crate::keys::Key;
 use crate::store;
 use crate::task::Op;
-use crate::types::{AccessClaims, AccessToken, IssuedTokens, Session, VerifiedSession};
+use crate::types::{AccessToken, IssuedTokens, Session, Verified, VerifiedSession};
 use napi::bindgen_prelude::{Array, AsyncTask, ClassInstance, FromNapiValue, Function, FunctionRef, Unknown};
 use napi::{Env, JsValue, Result, ValueType};
 use napi_derive::napi;
@@ -311,11 +312,11 @@ impl SessionManager {
     /// Verify an access token offline, synchronously: signature, algorithm pinned by `kid`, `iss`, `aud`,
     /// `typ` and times. Throws `try_refresh` when expired (or its key was revoked), `unauthorised`
     /// otherwise.
-    #[napi(ts_args_type = "token: string, options?: NowOptions")]
-    pub fn verify(&self, env: Env, token: Unknown<'_>, options: Option<Unknown<'_>>) -> Result<AccessClaims> {
+    #[napi(ts_args_type = "token: string, options?: NowOptions", ts_return_type = "import('./claims').AccessClaims")]
+    pub fn verify(&self, env: Env, token: Unknown<'_>, options: Option<Unknown<'_>>) -> Result<Unknown<'static>> {
         let token = Self::string(&env, token, "token")?;
         let now = convert::now_option(&env, options)?;
-        Ok(AccessClaims { inner: self.inner.verify(&token, now).js(&env)? })
+        claims::to_js(&env, self.inner.verify(&token, now).js(&env)?)
     }
 
     /// `verify`, then check in the store that the session is still alive (for sensitive routes).
@@ -325,7 +326,7 @@ impl SessionManager {
         env: Env,
         token: Unknown<'_>,
         options: Option<Unknown<'_>>,
-    ) -> Result<AsyncTask<Op<VerifiedSession>>> {
+    ) -> Result<AsyncTask<Op<Verified>>> {
         let (token, now) = (Self::string(&env, token, "token")?, convert::now_option(&env, options)?);
         let m = self.inner.clone();
         Ok(Op::spawn(&self.thefts, move || verified(m.verify_with_store(&token, now))))
@@ -683,9 +684,6 @@ impl SessionManager {
 
 fn verified(
     result: sessionward::Result<(sessionward::AccessClaims, sessionward::Session)>,
-) -> sessionward::Result<VerifiedSession> {
-    result.map(|(claims, session)| VerifiedSession {
-        claims: AccessClaims { inner: claims },
-        session: Session { inner: session },
-    })
+) -> sessionward::Result<Verified> {
+    result.map(|(claims, session)| Verified { claims, session })
 }

@@ -1,105 +1,12 @@
 //! Result objects: typed, with getters, and a `toJSON()` where plain data is handy. Values are turned into
-//! JavaScript only when read, so a verify that reads only `userId` builds no claims object.
+//! JavaScript only when read. (`AccessClaims` is a JavaScript class: see `claims.rs`.)
 
-use crate::convert;
-use crate::errors::IntoJs;
-use napi::bindgen_prelude::{Either, Unknown};
+use crate::claims;
+use crate::task::Settle;
+use napi::bindgen_prelude::Unknown;
 use napi::{Env, Result};
 use napi_derive::napi;
 use serde_json::{Map, Value};
-
-/// The verified claims of an access token (returned by `verify`; not constructed directly).
-#[napi]
-pub struct AccessClaims {
-    pub(crate) inner: sessionward::AccessClaims,
-}
-
-#[napi]
-impl AccessClaims {
-    /// `sub`: the user id.
-    #[napi(getter)]
-    pub fn user_id(&self) -> &str {
-        &self.inner.subject
-    }
-    /// `sid`: the session handle.
-    #[napi(getter)]
-    pub fn session_handle(&self) -> &str {
-        &self.inner.session_handle
-    }
-    /// `jti` (also the double-submit CSRF token).
-    #[napi(getter)]
-    pub fn token_id(&self) -> &str {
-        &self.inner.token_id
-    }
-    /// `iss`.
-    #[napi(getter)]
-    pub fn issuer(&self) -> &str {
-        &self.inner.issuer
-    }
-    /// `aud`, as a list.
-    #[napi(getter)]
-    pub fn audience(&self) -> Vec<&str> {
-        self.inner.audience.iter().map(String::as_str).collect()
-    }
-    /// `iat`.
-    #[napi(getter)]
-    pub fn issued_at(&self) -> i64 {
-        self.inner.issued_at
-    }
-    /// `exp`.
-    #[napi(getter)]
-    pub fn expires_at(&self) -> i64 {
-        self.inner.expires_at
-    }
-    /// The `kid` of the signing key.
-    #[napi(getter)]
-    pub fn kid(&self) -> &str {
-        &self.inner.kid
-    }
-    /// The application's own claims, as a new plain object.
-    #[napi(getter, ts_return_type = "Record<string, any>")]
-    pub fn claims(&self) -> &Map<String, Value> {
-        &self.inner.custom
-    }
-    /// One custom claim, or `undefined`.
-    #[napi(ts_args_type = "name: string", ts_return_type = "any")]
-    pub fn get(&self, env: Env, name: Unknown<'_>) -> Result<Either<&Value, ()>> {
-        // `()` is `undefined`, as for a missing property.
-        Ok(match self.inner.custom.get(&convert::string(&env, name, "name")?) {
-            Some(value) => Either::A(value),
-            None => Either::B(()),
-        })
-    }
-    /// Throw the `invalid_claim` error (HTTP 403) unless custom claim `name` equals `value`.
-    #[napi(ts_args_type = "name: string, value: any")]
-    pub fn require_eq(&self, env: Env, name: Unknown<'_>, value: Unknown<'_>) -> Result<()> {
-        let name = convert::string(&env, name, "name")?;
-        let value = convert::json(&env, value, "value")?;
-        self.inner.require_eq(&name, &value).js(&env)
-    }
-    /// Throw the `invalid_claim` error (HTTP 403) unless claim `name` is an array (or space-separated string,
-    /// like OAuth `scope`) containing `item`.
-    #[napi(ts_args_type = "name: string, item: string")]
-    pub fn require_contains(&self, env: Env, name: Unknown<'_>, item: Unknown<'_>) -> Result<()> {
-        let name = convert::string(&env, name, "name")?;
-        let item = convert::string(&env, item, "item")?;
-        self.inner.require_contains(&name, &item).js(&env)
-    }
-    /// All claims as one object, registered ones (`sub sid jti iss aud iat exp`) included.
-    #[napi(js_name = "toJSON", ts_return_type = "Record<string, any>")]
-    pub fn to_json(&self) -> Map<String, Value> {
-        let c = &self.inner;
-        let mut all = c.custom.clone();
-        all.insert("iss".into(), c.issuer.as_str().into());
-        all.insert("sub".into(), c.subject.as_str().into());
-        all.insert("aud".into(), c.audience.clone().into());
-        all.insert("sid".into(), c.session_handle.as_str().into());
-        all.insert("jti".into(), c.token_id.as_str().into());
-        all.insert("iat".into(), c.issued_at.into());
-        all.insert("exp".into(), c.expires_at.into());
-        all
-    }
-}
 
 /// A session as the application sees it: no hashes, no tokens.
 #[napi]
@@ -291,9 +198,24 @@ pub struct TokensJson {
     pub session_handle: String,
 }
 
+/// What `verifyWithStore` computes off the JavaScript thread; it becomes a `VerifiedSession` when it settles.
+pub struct Verified {
+    pub claims: sessionward::AccessClaims,
+    pub session: sessionward::Session,
+}
+
 /// What `verifyWithStore` returns: the claims and the live session.
 #[napi(object, object_from_js = false)]
 pub struct VerifiedSession {
-    pub claims: AccessClaims,
+    #[napi(ts_type = "import('./claims').AccessClaims")]
+    pub claims: Unknown<'static>,
     pub session: Session,
+}
+
+impl Settle for Verified {
+    type Js = VerifiedSession;
+
+    fn settle(self, env: &Env) -> Result<VerifiedSession> {
+        Ok(VerifiedSession { claims: claims::to_js(env, self.claims)?, session: Session { inner: self.session } })
+    }
 }
