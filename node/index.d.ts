@@ -128,7 +128,26 @@ export declare class PostgresStore {
 }
 
 /**
- * Redis, shared by every instance of an application (a single server or a Sentinel primary; not Cluster).
+ * Redis Cluster, shared by every instance of an application. Rotation stays one atomic step; sign-in and
+ * sign-out write several slots in a safe order (see docs/stores.md).
+ *
+ * Throws `store_unavailable` if no seed node can be reached within `timeout`.
+ */
+export declare class RedisClusterStore {
+  /**
+   * Connect to a cluster through some of its nodes (`redis://[user:password@]host:port`); the rest are
+   * found from them. This blocks until connected: create stores at start-up.
+   */
+  constructor(nodes: string[], options?: RedisClusterStoreOptions)
+  /** The prefix of every key. */
+  get keyPrefix(): string
+  /** The most cluster connections open at once. */
+  get poolSize(): number
+}
+
+/**
+ * Redis, shared by every instance of an application (a single server or a Sentinel primary; for Redis
+ * Cluster, `RedisClusterStore`).
  *
  * Throws `store_unavailable` if the URL is invalid or the server cannot be reached within `timeout`.
  */
@@ -360,6 +379,16 @@ export interface PostgresStoreOptions {
   statementTimeout?: number
   /** Prefix of the table names: lowercase letters, digits and `_`, at most 32 (default `sessionward_`). */
   tablePrefix?: string
+}
+
+/** Options of a `RedisClusterStore`. The timeout is in seconds, as in the Python package. */
+export interface RedisClusterStoreOptions {
+  /** Most cluster connections open at once (default 8); each holds one socket per node it has talked to. */
+  poolSize?: number
+  /** Seconds for connecting, each response, and waiting for a free connection (default 5). */
+  timeout?: number
+  /** The prefix of every key (default `sw:`). */
+  keyPrefix?: string
 }
 
 /** Options of a `RedisStore`. The timeout is in seconds, as in the Python package. */

@@ -187,6 +187,7 @@ module.exports = {
   SqliteStore: native.SqliteStore,
   PostgresStore: native.PostgresStore,
   RedisStore: native.RedisStore,
+  RedisClusterStore: native.RedisClusterStore,
   AccessClaims,
   Session: native.Session,
   AccessToken: native.AccessToken,

@@ -9,6 +9,7 @@ export const {
   SqliteStore,
   PostgresStore,
   RedisStore,
+  RedisClusterStore,
   AccessClaims,
   Session,
   AccessToken,

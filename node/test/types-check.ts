@@ -9,6 +9,7 @@ import {
   SqliteStore,
   PostgresStore,
   RedisStore,
+  RedisClusterStore,
   AccessClaims,
   AccessToken,
   IssuedTokens,
@@ -65,7 +66,8 @@ async function everyCall(): Promise<void> {
   })
   const migrations: string[] = PostgresStore.migrationsSql('app_')
   const redis = new RedisStore('redis://cache/', { poolSize: 4, timeout: 1, keyPrefix: 'app:' })
-  void [sqlitePath, postgres.tablePrefix, postgres.poolSize, migrations, redis.keyPrefix, redis.poolSize]
+  const cluster = new RedisClusterStore(['redis://node-1:6379', 'redis://node-2:6379'], { poolSize: 4, timeout: 1, keyPrefix: 'app:' })
+  void [sqlitePath, postgres.tablePrefix, postgres.poolSize, migrations, redis.keyPrefix, redis.poolSize, cluster.keyPrefix, cluster.poolSize]
 
   const onTheft = (event: TheftEvent): void => {
     const handle: string = event.sessionHandle

@@ -3,7 +3,7 @@
 //! the wrong place), while ours are `TypeError`/`RangeError` naming only the argument and the type received.
 
 use crate::errors::{range_error, type_error};
-use napi::bindgen_prelude::{ClassInstance, FromNapiValue, JavaScriptClassExt, JsObjectValue, Object, Unknown};
+use napi::bindgen_prelude::{Array, ClassInstance, FromNapiValue, JavaScriptClassExt, JsObjectValue, Object, Unknown};
 use napi::{Env, JsValue, Result, ValueType};
 use serde_json::{Map, Value};
 
@@ -43,6 +43,15 @@ pub fn string(env: &Env, value: Unknown<'_>, what: &str) -> Result<String> {
 }
 
 /// An optional string: `undefined` and `null` give `None`.
+/// An array of strings; anything else is a `TypeError`.
+pub fn string_list(env: &Env, value: Unknown<'_>, what: &str) -> Result<Vec<String>> {
+    if !value.is_array()? {
+        return Err(type_error(env, format!("{what} must be an array of strings")));
+    }
+    let array = Array::from_unknown(value)?;
+    (0..array.len()).map(|i| string(env, array.get::<Unknown>(i)?.unwrap_or(value), what)).collect()
+}
+
 pub fn opt_string(env: &Env, value: Option<Unknown<'_>>, what: &str) -> Result<Option<String>> {
     match value {
         Some(v) if !is_nullish(&v) => string(env, v, what).map(Some),

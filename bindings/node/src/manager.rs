@@ -166,14 +166,6 @@ fn config_bytes(env: &Env, options: &Options<'_>, name: &str, target: &mut usize
     Ok(())
 }
 
-fn string_list(env: &Env, value: Unknown<'_>, what: &str) -> Result<Vec<String>> {
-    if !value.is_array()? {
-        return Err(type_error(env, format!("{what} must be an array of strings")));
-    }
-    let array = Array::from_unknown(value)?;
-    (0..array.len()).map(|i| convert::string(env, array.get::<Unknown>(i)?.unwrap_or(value), what)).collect()
-}
-
 fn key_ring(env: &Env, value: Unknown<'_>) -> Result<KeyRing> {
     if !value.is_array()? {
         return Err(type_error(env, "keys must be an array of Key objects".into()));
@@ -212,7 +204,7 @@ fn config(env: &Env, options: &Options<'_>, thefts: &Arc<Thefts>) -> Result<Conf
     config_bytes(env, options, "maxAccessTokenBytes", &mut config.max_access_token_bytes)?;
     config_bytes(env, options, "maxDataBytes", &mut config.max_data_bytes)?;
     if let Some(v) = options.get("frontTokenClaims")? {
-        config.front_token_claims = string_list(env, v, "frontTokenClaims")?;
+        config.front_token_claims = convert::string_list(env, v, "frontTokenClaims")?;
     }
     if let Some(v) = options.get("maxSessionsPerUser")? {
         config.max_sessions_per_user = Some(convert::integer(env, v, "maxSessionsPerUser", 0, 1 << 30)? as usize);

@@ -1,7 +1,7 @@
 //! The stores an application picks from.
 
 use crate::convert::{self, Options};
-use crate::errors::{IntoJs, type_error};
+use crate::errors::{IntoJs, range_error, type_error};
 use napi::bindgen_prelude::{ClassInstance, FromNapiValue, Unknown};
 use napi::{Env, Result};
 use napi_derive::napi;
@@ -141,7 +141,8 @@ pub struct RedisStoreOptions {
     pub key_prefix: Option<String>,
 }
 
-/// Redis, shared by every instance of an application (a single server or a Sentinel primary; not Cluster).
+/// Redis, shared by every instance of an application (a single server or a Sentinel primary; for Redis
+/// Cluster, `RedisClusterStore`).
 ///
 /// Throws `store_unavailable` if the URL is invalid or the server cannot be reached within `timeout`.
 #[napi]
@@ -185,6 +186,66 @@ impl RedisStore {
     }
 }
 
+/// Options of a `RedisClusterStore`. The timeout is in seconds, as in the Python package.
+#[napi(object, object_to_js = false)]
+#[allow(dead_code)] // Declares the TypeScript type only: the values are read and checked field by field.
+pub struct RedisClusterStoreOptions {
+    /// Most cluster connections open at once (default 8); each holds one socket per node it has talked to.
+    pub pool_size: Option<u32>,
+    /// Seconds for connecting, each response, and waiting for a free connection (default 5).
+    pub timeout: Option<f64>,
+    /// The prefix of every key (default `sw:`).
+    pub key_prefix: Option<String>,
+}
+
+/// Redis Cluster, shared by every instance of an application. Rotation stays one atomic step; sign-in and
+/// sign-out write several slots in a safe order (see docs/stores.md).
+///
+/// Throws `store_unavailable` if no seed node can be reached within `timeout`.
+#[napi]
+pub struct RedisClusterStore {
+    inner: Arc<sessionward::RedisClusterStore>,
+    key_prefix: String,
+    pool_size: u32,
+}
+
+#[napi]
+impl RedisClusterStore {
+    /// Connect to a cluster through some of its nodes (`redis://[user:password@]host:port`); the rest are
+    /// found from them. This blocks until connected: create stores at start-up.
+    #[napi(constructor, ts_args_type = "nodes: string[], options?: RedisClusterStoreOptions")]
+    pub fn new(env: Env, nodes: Unknown<'_>, options: Option<Unknown<'_>>) -> Result<Self> {
+        let nodes = convert::string_list(&env, nodes, "nodes")?;
+        if nodes.is_empty() {
+            return Err(range_error(&env, "nodes must name at least one cluster node".into()));
+        }
+        let options = Options::new(&env, options, "options")?;
+        let mut core = sessionward::RedisClusterOptions::new(nodes);
+        core.pool_size = pool_size(&env, &options)?;
+        if let Some(v) = options.get("timeout")? {
+            core.timeout = convert::timeout(&env, v, "timeout")?;
+        }
+        if let Some(v) = options.get("keyPrefix")? {
+            core.key_prefix = convert::string(&env, v, "keyPrefix")?;
+        }
+        let (key_prefix, pool_size) = (core.key_prefix.clone(), core.pool_size);
+        let store = sessionward::RedisClusterStore::open(core).js(&env)?;
+        Ok(Self { inner: Arc::new(store), key_prefix, pool_size })
+    }
+
+    /// The prefix of every key.
+    #[napi(getter)]
+    pub fn key_prefix(&self) -> &str {
+        &self.key_prefix
+    }
+
+    /// The most cluster connections open at once.
+    #[napi(getter)]
+    pub fn pool_size(&self) -> u32 {
+        self.pool_size
+    }
+}
+
 /// The core store behind a JavaScript store object.
 pub fn extract(env: &Env, store: Unknown<'_>) -> Result<Arc<dyn SessionStore>> {
     use napi::bindgen_prelude::JavaScriptClassExt;
@@ -200,5 +261,11 @@ pub fn extract(env: &Env, store: Unknown<'_>) -> Result<Arc<dyn SessionStore>> {
     if RedisStore::instance_of(env, &store)? {
         return Ok(<ClassInstance<RedisStore> as FromNapiValue>::from_unknown(store)?.inner.clone());
     }
-    Err(type_error(env, "store must be a MemoryStore, SqliteStore, PostgresStore or RedisStore".into()))
+    if RedisClusterStore::instance_of(env, &store)? {
+        return Ok(<ClassInstance<RedisClusterStore> as FromNapiValue>::from_unknown(store)?.inner.clone());
+    }
+    Err(type_error(
+        env,
+        "store must be a MemoryStore, SqliteStore, PostgresStore, RedisStore or RedisClusterStore".into(),
+    ))
 }
