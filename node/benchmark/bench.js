@@ -210,7 +210,8 @@ function rustVerifyMedians() {
   });
   const medians = {};
   for (const algorithm of ALGORITHMS) {
-    const file = path.join(target, 'criterion', 'verify', algorithm, 'sessionward', 'new', 'estimates.json');
+    // Criterion turns the '/' of a benchmark id into '_' in its directory names.
+    const file = path.join(target, 'criterion', 'verify', `${algorithm}_sessionward`, 'new', 'estimates.json');
     medians[algorithm] = JSON.parse(fs.readFileSync(file, 'utf8')).median.point_estimate / 1000;
   }
   return medians;
