@@ -84,10 +84,16 @@ class NodeInstance:
             return message
 
     def close(self) -> None:
-        assert self.process.stdin is not None
+        assert self.process.stdin is not None and self.process.stdout is not None
         self.process.stdin.close()
-        # The addon must leave no handle open: with stdin closed, the process ends by itself.
-        assert self.process.wait(timeout=30) == 0
+        try:
+            # The addon must leave no handle open: with stdin closed, the process ends by itself.
+            assert self.process.wait(timeout=30) == 0
+        finally:
+            if self.process.poll() is None:
+                self.process.kill()
+                self.process.wait()
+            self.process.stdout.close()
 
 
 @pytest.fixture(params=["sqlite", "postgres", "redis"])
