@@ -90,7 +90,7 @@ def require_server(kind: str) -> None:
     if kind not in _reachable:
         probe = ServerStores(kind)
         try:
-            probe.open(**probe.short_timeouts(3.0))
+            probe.open(None, **probe.short_timeouts(3.0))
         except sessionward.StoreUnavailableError as err:
             _reachable[kind] = str(err)
         else:
