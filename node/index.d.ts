@@ -138,7 +138,7 @@ export declare class RedisClusterStore {
    * Connect to a cluster through some of its nodes (`redis://[user:password@]host:port`); the rest are
    * found from them. This blocks until connected: create stores at start-up.
    */
-  constructor(nodes: string[], options?: RedisClusterStoreOptions)
+  constructor(nodes: string[], options?: RedisStoreOptions)
   /** The prefix of every key. */
   get keyPrefix(): string
   /** The most cluster connections open at once. */
@@ -381,17 +381,7 @@ export interface PostgresStoreOptions {
   tablePrefix?: string
 }
 
-/** Options of a `RedisClusterStore`. The timeout is in seconds, as in the Python package. */
-export interface RedisClusterStoreOptions {
-  /** Most cluster connections open at once (default 8); each holds one socket per node it has talked to. */
-  poolSize?: number
-  /** Seconds for connecting, each response, and waiting for a free connection (default 5). */
-  timeout?: number
-  /** The prefix of every key (default `sw:`). */
-  keyPrefix?: string
-}
-
-/** Options of a `RedisStore`. The timeout is in seconds, as in the Python package. */
+/** Options of a `RedisStore` or `RedisClusterStore`. The timeout is in seconds, as in the Python package. */
 export interface RedisStoreOptions {
   /** Most connections open at once (default 8). */
   poolSize?: number

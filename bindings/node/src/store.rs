@@ -129,7 +129,7 @@ impl PostgresStore {
     }
 }
 
-/// Options of a `RedisStore`. The timeout is in seconds, as in the Python package.
+/// Options of a `RedisStore` or `RedisClusterStore`. The timeout is in seconds, as in the Python package.
 #[napi(object, object_to_js = false)]
 #[allow(dead_code)] // Declares the TypeScript type only: the values are read and checked field by field.
 pub struct RedisStoreOptions {
@@ -139,6 +139,31 @@ pub struct RedisStoreOptions {
     pub timeout: Option<f64>,
     /// The prefix of every key (default `sw:`).
     pub key_prefix: Option<String>,
+}
+
+/// What both Redis stores read from their options object, over the core's defaults.
+struct RedisSettings {
+    pool_size: u32,
+    timeout: std::time::Duration,
+    key_prefix: String,
+}
+
+impl RedisSettings {
+    fn read(env: &Env, options: Option<Unknown<'_>>, timeout: std::time::Duration, key_prefix: &str) -> Result<Self> {
+        let options = Options::new(env, options, "options")?;
+        Ok(Self {
+            pool_size: pool_size(env, &options)?,
+            timeout: options
+                .get("timeout")?
+                .map(|v| convert::timeout(env, v, "timeout"))
+                .transpose()?
+                .unwrap_or(timeout),
+            key_prefix: match options.get("keyPrefix")? {
+                Some(v) => convert::string(env, v, "keyPrefix")?,
+                None => key_prefix.to_owned(),
+            },
+        })
+    }
 }
 
 /// Redis, shared by every instance of an application (a single server or a Sentinel primary; for Redis
@@ -159,15 +184,9 @@ impl RedisStore {
     #[napi(constructor, ts_args_type = "url: string, options?: RedisStoreOptions")]
     pub fn new(env: Env, url: Unknown<'_>, options: Option<Unknown<'_>>) -> Result<Self> {
         let url = convert::string(&env, url, "url")?;
-        let options = Options::new(&env, options, "options")?;
         let mut core = sessionward::RedisOptions::new(url);
-        core.pool_size = pool_size(&env, &options)?;
-        if let Some(v) = options.get("timeout")? {
-            core.timeout = convert::timeout(&env, v, "timeout")?;
-        }
-        if let Some(v) = options.get("keyPrefix")? {
-            core.key_prefix = convert::string(&env, v, "keyPrefix")?;
-        }
+        let settings = RedisSettings::read(&env, options, core.timeout, &core.key_prefix)?;
+        (core.pool_size, core.timeout, core.key_prefix) = (settings.pool_size, settings.timeout, settings.key_prefix);
         let (key_prefix, pool_size) = (core.key_prefix.clone(), core.pool_size);
         let store = sessionward::RedisStore::open(core).js(&env)?;
         Ok(Self { inner: Arc::new(store), key_prefix, pool_size })
@@ -186,18 +205,6 @@ impl RedisStore {
     }
 }
 
-/// Options of a `RedisClusterStore`. The timeout is in seconds, as in the Python package.
-#[napi(object, object_to_js = false)]
-#[allow(dead_code)] // Declares the TypeScript type only: the values are read and checked field by field.
-pub struct RedisClusterStoreOptions {
-    /// Most cluster connections open at once (default 8); each holds one socket per node it has talked to.
-    pub pool_size: Option<u32>,
-    /// Seconds for connecting, each response, and waiting for a free connection (default 5).
-    pub timeout: Option<f64>,
-    /// The prefix of every key (default `sw:`).
-    pub key_prefix: Option<String>,
-}
-
 /// Redis Cluster, shared by every instance of an application. Rotation stays one atomic step; sign-in and
 /// sign-out write several slots in a safe order (see docs/stores.md).
 ///
@@ -213,21 +220,15 @@ pub struct RedisClusterStore {
 impl RedisClusterStore {
     /// Connect to a cluster through some of its nodes (`redis://[user:password@]host:port`); the rest are
     /// found from them. This blocks until connected: create stores at start-up.
-    #[napi(constructor, ts_args_type = "nodes: string[], options?: RedisClusterStoreOptions")]
+    #[napi(constructor, ts_args_type = "nodes: string[], options?: RedisStoreOptions")]
     pub fn new(env: Env, nodes: Unknown<'_>, options: Option<Unknown<'_>>) -> Result<Self> {
         let nodes = convert::string_list(&env, nodes, "nodes")?;
         if nodes.is_empty() {
             return Err(range_error(&env, "nodes must name at least one cluster node".into()));
         }
-        let options = Options::new(&env, options, "options")?;
         let mut core = sessionward::RedisClusterOptions::new(nodes);
-        core.pool_size = pool_size(&env, &options)?;
-        if let Some(v) = options.get("timeout")? {
-            core.timeout = convert::timeout(&env, v, "timeout")?;
-        }
-        if let Some(v) = options.get("keyPrefix")? {
-            core.key_prefix = convert::string(&env, v, "keyPrefix")?;
-        }
+        let settings = RedisSettings::read(&env, options, core.timeout, &core.key_prefix)?;
+        (core.pool_size, core.timeout, core.key_prefix) = (settings.pool_size, settings.timeout, settings.key_prefix);
         let (key_prefix, pool_size) = (core.key_prefix.clone(), core.pool_size);
         let store = sessionward::RedisClusterStore::open(core).js(&env)?;
         Ok(Self { inner: Arc::new(store), key_prefix, pool_size })
