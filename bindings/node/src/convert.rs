@@ -42,7 +42,6 @@ pub fn string(env: &Env, value: Unknown<'_>, what: &str) -> Result<String> {
     String::from_unknown(value)
 }
 
-/// An optional string: `undefined` and `null` give `None`.
 /// An array of strings; anything else is a `TypeError`.
 pub fn string_list(env: &Env, value: Unknown<'_>, what: &str) -> Result<Vec<String>> {
     if !value.is_array()? {
@@ -52,6 +51,7 @@ pub fn string_list(env: &Env, value: Unknown<'_>, what: &str) -> Result<Vec<Stri
     (0..array.len()).map(|i| string(env, array.get::<Unknown>(i)?.unwrap_or(value), what)).collect()
 }
 
+/// An optional string: `undefined` and `null` give `None`.
 pub fn opt_string(env: &Env, value: Option<Unknown<'_>>, what: &str) -> Result<Option<String>> {
     match value {
         Some(v) if !is_nullish(&v) => string(env, v, what).map(Some),
