@@ -143,7 +143,12 @@ class AccessClaims {
   }
   /** One custom claim, or `undefined`. */
   get(name) {
-    return native.claimsGet(this.#custom, name)
+    if (typeof name !== 'string') {
+      const message = `name must be a string, not ${name === null ? 'null' : typeof name}`
+      throw makeError('type', 'invalid_argument', 400, message, PUBLIC_MESSAGES.invalid_argument, null, null, null, null)
+    }
+    const claims = JSON.parse(this.#custom)
+    return Object.hasOwn(claims, name) ? claims[name] : undefined
   }
   /** Throw the `invalid_claim` error (HTTP 403) unless custom claim `name` equals `value`. */
   requireEq(name, value) {

@@ -1,12 +1,12 @@
 //! `AccessClaims` are a JavaScript class (`index.js`), not a native one: creating a native class instance
 //! (`napi_new_instance` + wrap) cost more than the HS256 verify itself. The addon hands the registered claims
 //! to a factory the loader registers, as plain values, and the application's own claims as their JSON text,
-//! which JavaScript parses only when they are read. `get`, `requireEq` and `requireContains` come back here
-//! with that text, so the checks stay the core's.
+//! which JavaScript parses only when they are read (`claims`, `get`, `toJSON`). `requireEq` and
+//! `requireContains` come back here with that text, so the checks stay the core's.
 
 use crate::convert;
 use crate::errors::IntoJs;
-use napi::bindgen_prelude::{Either, FnArgs, Function, FunctionRef, Unknown};
+use napi::bindgen_prelude::{FnArgs, Function, FunctionRef, Unknown};
 use napi::{Env, Result};
 use napi_derive::napi;
 use serde_json::{Map, Value};
@@ -58,17 +58,6 @@ fn custom(env: &Env, json: Unknown<'_>) -> Result<sessionward::AccessClaims> {
         expires_at: 0,
         custom,
         kid: none(),
-    })
-}
-
-/// `AccessClaims.get`: one custom claim, or `undefined`.
-#[napi(skip_typescript)]
-pub fn claims_get(env: Env, json: Unknown<'_>, name: Unknown<'_>) -> Result<Either<Value, ()>> {
-    let name = convert::string(&env, name, "name")?;
-    // `()` is `undefined`, as for a missing property.
-    Ok(match custom(&env, json)?.custom.remove(&name) {
-        Some(value) => Either::A(value),
-        None => Either::B(()),
     })
 }
 

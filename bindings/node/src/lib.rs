@@ -14,7 +14,7 @@ mod types;
 use napi::bindgen_prelude::{FnArgs, Function, Unknown};
 
 // The functions `index.js` calls for its `AccessClaims` class (exported here so they count as used).
-pub use claims::{claims_get, claims_require_contains, claims_require_eq, register_claims_factory};
+pub use claims::{claims_require_contains, claims_require_eq, register_claims_factory};
 use napi_derive::napi;
 
 /// Called once by the loader (`index.js`) with the function that builds sessionward's error objects.
